@@ -1,0 +1,1 @@
+"""The kopf operator that runs the runbook as code."""
