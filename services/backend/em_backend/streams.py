@@ -5,7 +5,8 @@ when all of them returned. A handler that raises makes the message come back lat
 with a delay), so every handler must be idempotent: the MARKET trades consumer runs the
 price recompute and, added by the trading code, settlement (idempotent on `trade_id`).
 Handlers that refuse a message for good (bad signature, invalid payload) return normally
-after recording why: refused messages are acked, never redelivered forever.
+after recording why: refused messages are acked, never redelivered forever. While
+`paused()` is true (maintenance: writers stopped) nothing is fetched; messages wait.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ Handler = Callable[[Msg], Awaitable[None]]
 
 RETRY_DELAY_SECONDS = 1.0
 MAX_DELIVER = 50
+PAUSE_POLL_SECONDS = 0.5
 
 
 class DurableConsumer:
@@ -40,6 +42,7 @@ class DurableConsumer:
         metrics: Metrics,
         batch: int = 64,
         handlers: list[Handler] | None = None,
+        paused: Callable[[], bool] = lambda: False,
     ) -> None:
         self.name = name
         self.stream = stream
@@ -48,6 +51,7 @@ class DurableConsumer:
         self._js = js
         self._metrics = metrics
         self._batch = batch
+        self._paused = paused
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
@@ -85,6 +89,10 @@ class DurableConsumer:
         sub: JetStreamContext.PullSubscription | None = None
         while not self._stopping.is_set():
             try:
+                if self._paused():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), PAUSE_POLL_SECONDS)
+                    continue
                 if sub is None:
                     sub = await self._subscribe()
                 try:

@@ -81,14 +81,15 @@ class Hub:
                 client.queue.put_nowait(text)
                 delivered += 1
             except asyncio.QueueFull:
-                self._drop(client)
+                self.drop(client)
         return delivered
 
     def deliver_many(self, messages: Iterable[dict[str, Any]]) -> None:
         for message in messages:
             self.deliver(message)
 
-    def _drop(self, client: Client) -> None:
+    def drop(self, client: Client) -> None:
+        """Disconnect a client that cannot keep up; its socket task closes it."""
         logger.info("dropping slow websocket client", extra={"client_id": client.id})
         client.dropped.set()
         self._metrics.ws_dropped.inc()

@@ -2,16 +2,23 @@
 
 Kept fresh by the event paths (every `final_update`, local or from another replica, passes
 through `put`) and reloaded from the database periodically as a safety net for lossy
-fan-out. Quotes are immutable; an update swaps the dict entry, so readers need no lock.
+fan-out. Quotes are immutable and carry their serialised JSON, so a hot read is a dict
+lookup and a byte copy; an update swaps the dict entry, so readers need no lock.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 @dataclass(frozen=True)
@@ -26,28 +33,36 @@ class Quote:
     stale: bool
     last_updated: datetime
 
-    def to_message(self) -> dict[str, Any]:
-        """JSON-ready fields (decimals as strings with two places, as on the wire)."""
-        data = asdict(self)
-        for key, value in data.items():
-            if isinstance(value, Decimal):
-                data[key] = str(value)
-            elif isinstance(value, datetime):
-                data[key] = value.isoformat()
-        return data
+    def public(self) -> dict[str, Any]:
+        """The `FinalPublic` shape (decimals as strings, as pydantic serialises them)."""
+        return {
+            "symbol": self.symbol,
+            "final_price": _dec(self.final),
+            "reality_score": _dec(self.reality),
+            "market_price": _dec(self.market),
+            "market_weight": _dec(self.market_weight),
+            "reality_weight": _dec(self.reality_weight),
+            "confidence": _dec(self.confidence),
+            "market_stale": self.stale,
+            "last_updated": self.last_updated.isoformat(),
+        }
+
+    @cached_property
+    def json_bytes(self) -> bytes:
+        return json.dumps(self.public(), separators=(",", ":")).encode()
 
     @classmethod
-    def from_message(cls, data: dict[str, Any]) -> Quote:
-        market = data.get("market")
+    def from_public(cls, data: dict[str, Any]) -> Quote:
+        market = data.get("market_price")
         return cls(
             symbol=str(data["symbol"]),
-            final=Decimal(str(data["final"])),
-            reality=Decimal(str(data["reality"])),
+            final=Decimal(str(data["final_price"])),
+            reality=Decimal(str(data["reality_score"])),
             market=None if market is None else Decimal(str(market)),
             market_weight=Decimal(str(data["market_weight"])),
             reality_weight=Decimal(str(data["reality_weight"])),
             confidence=Decimal(str(data["confidence"])),
-            stale=bool(data.get("stale", False)),
+            stale=bool(data.get("market_stale", False)),
             last_updated=datetime.fromisoformat(str(data["last_updated"])),
         )
 
@@ -62,6 +77,9 @@ class QuoteBook:
     def get(self, symbol: str) -> Quote | None:
         return self._quotes.get(symbol)
 
+    def all(self) -> list[Quote]:
+        return list(self._quotes.values())
+
     def put(self, quote: Quote) -> None:
         """Keep the newer of the held and the offered quote (fan-out may reorder)."""
         held = self._quotes.get(quote.symbol)
@@ -75,6 +93,3 @@ class QuoteBook:
             if offered is not None and held.last_updated > offered.last_updated:
                 fresh[symbol] = held
         self._quotes = fresh
-
-    def discard(self, symbol: str) -> None:
-        self._quotes.pop(symbol, None)

@@ -1,0 +1,178 @@
+"""Reality events, their review records (`llm_audit`) and reported LLM calls."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from em_backend.db import tables
+from em_common import contracts
+
+
+@dataclass(frozen=True)
+class Held:
+    """One symbol of a held event and why it was held."""
+
+    symbol: str
+    reason: str
+    delta: Decimal
+
+
+async def exists(session: AsyncSession, event_id: str) -> bool:
+    found = await session.scalar(select(tables.Event.id).where(tables.Event.event_id == event_id))
+    return found is not None
+
+
+async def insert_event(
+    session: AsyncSession,
+    event: contracts.RealityEvent,
+    *,
+    source: str,
+    status: str,
+    reason: str | None,
+    now: datetime,
+) -> bool:
+    """Insert the event row; False when another writer stored the same event_id first."""
+    stmt = (
+        insert(tables.Event)
+        .values(
+            event_id=event.event_id,
+            source=source,
+            payload=event.model_dump(mode="json"),
+            status=status,
+            reason=reason,
+            received_at=now,
+            decided_at=now if status == "applied" else None,
+        )
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(tables.Event.id)
+    )
+    return (await session.scalar(stmt)) is not None
+
+
+def add_llm_calls(session: AsyncSession, event: contracts.RealityEvent, now: datetime) -> None:
+    for call in event.llm_calls:
+        session.add(
+            tables.LlmCall(
+                event_id=event.event_id,
+                model=call.model,
+                input_hash=call.input_hash,
+                output=call.output,
+                valid=call.outcome == "used",
+                latency_ms=call.latency_ms,
+                prompt_tokens=call.prompt_tokens,
+                completion_tokens=call.completion_tokens,
+                created_at=now,
+            )
+        )
+
+
+def add_audits(session: AsyncSession, event_id: str, held: Sequence[Held], now: datetime) -> None:
+    for item in held:
+        session.add(
+            tables.LlmAudit(
+                event_id=event_id,
+                symbol=item.symbol,
+                reason=item.reason,
+                delta=item.delta,
+                created_at=now,
+            )
+        )
+
+
+async def lock_event(session: AsyncSession, event_id: str) -> tables.Event | None:
+    return await session.scalar(
+        select(tables.Event).where(tables.Event.event_id == event_id).with_for_update()
+    )
+
+
+async def decide_audits(
+    session: AsyncSession,
+    event_id: str,
+    *,
+    decision: str,
+    admin_id: str,
+    note: str | None,
+    now: datetime,
+) -> None:
+    await session.execute(
+        update(tables.LlmAudit)
+        .where(tables.LlmAudit.event_id == event_id, tables.LlmAudit.decision.is_(None))
+        .values(decision=decision, approved_by=admin_id, approved_at=now, note=note)
+    )
+
+
+async def pending(
+    session: AsyncSession, limit: int
+) -> list[tuple[tables.Event, list[tables.LlmAudit]]]:
+    events = (
+        await session.scalars(
+            select(tables.Event)
+            .where(tables.Event.status == "pending_review")
+            .order_by(tables.Event.received_at.desc(), tables.Event.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    ids = [e.event_id for e in events]
+    audits = (
+        await session.scalars(
+            select(tables.LlmAudit)
+            .where(tables.LlmAudit.event_id.in_(ids))
+            .order_by(tables.LlmAudit.id)
+        )
+    ).all()
+    by_event: dict[str, list[tables.LlmAudit]] = {}
+    for audit in audits:
+        by_event.setdefault(audit.event_id, []).append(audit)
+    return [(e, by_event.get(e.event_id, [])) for e in events]
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    symbol: str | None = None
+    event_id: str | None = None
+    source: str | None = None
+    decision: str | None = None  # approve | reject | pending
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 100
+
+
+async def audit_decisions(session: AsyncSession, f: AuditFilter) -> Sequence[tables.LlmAudit]:
+    query = select(tables.LlmAudit)
+    if f.symbol:
+        query = query.where(tables.LlmAudit.symbol == f.symbol)
+    if f.event_id:
+        query = query.where(tables.LlmAudit.event_id == f.event_id)
+    if f.decision == "pending":
+        query = query.where(tables.LlmAudit.decision.is_(None))
+    elif f.decision:
+        query = query.where(tables.LlmAudit.decision == f.decision)
+    if f.since:
+        query = query.where(tables.LlmAudit.created_at >= f.since)
+    if f.until:
+        query = query.where(tables.LlmAudit.created_at < f.until)
+    query = query.order_by(tables.LlmAudit.created_at.desc(), tables.LlmAudit.id.desc())
+    return (await session.scalars(query.limit(f.limit))).all()
+
+
+async def audit_changes(session: AsyncSession, f: AuditFilter) -> Sequence[tables.ScoreChange]:
+    query = select(tables.ScoreChange)
+    if f.symbol:
+        query = query.where(tables.ScoreChange.symbol == f.symbol)
+    if f.event_id:
+        query = query.where(tables.ScoreChange.event_id == f.event_id)
+    if f.source:
+        query = query.where(tables.ScoreChange.source == f.source)
+    if f.since:
+        query = query.where(tables.ScoreChange.created_at >= f.since)
+    if f.until:
+        query = query.where(tables.ScoreChange.created_at < f.until)
+    query = query.order_by(tables.ScoreChange.created_at.desc(), tables.ScoreChange.id.desc())
+    return (await session.scalars(query.limit(f.limit))).all()
