@@ -26,10 +26,28 @@ class FixedPressure:
     net_pressure: float = 0.0
 
 
-class _Servicer(orderbook_pb2_grpc.OrderbookServicer):  # type: ignore[misc]
+class _Servicer(orderbook_pb2_grpc.OrderbookServicer):
     def __init__(self) -> None:
         self.pressures: dict[str, FixedPressure] = {}
         self.pressure_calls = 0
+
+    async def _unimplemented(self, context: Any) -> Any:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "not served by the stand-in")
+
+    async def PlaceOrder(self, request: Any, context: Any) -> Any:
+        return await self._unimplemented(context)
+
+    async def PlaceOrders(self, request: Any, context: Any) -> Any:
+        return await self._unimplemented(context)
+
+    async def CancelOrder(self, request: Any, context: Any) -> Any:
+        return await self._unimplemented(context)
+
+    async def GetOrder(self, request: Any, context: Any) -> Any:
+        return await self._unimplemented(context)
+
+    async def GetSnapshot(self, request: Any, context: Any) -> Any:
+        return await self._unimplemented(context)
 
     async def GetPressure(self, request: Any, context: Any) -> Any:
         self.pressure_calls += 1

@@ -60,23 +60,23 @@ async def list_symbol(admin: httpx.AsyncClient, symbol: str, **extra: Any) -> di
 async def eventually(
     probe: Callable[[], Awaitable[T]],
     accept: Callable[[T], bool],
-    timeout: float = 10.0,
+    within: float = 10.0,
     interval: float = 0.05,
 ) -> T:
-    """Poll `probe` until `accept(value)`; fail with the last value after `timeout`."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    """Poll `probe` until `accept(value)`; fail with the last value after `within` s."""
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         value = await probe()
         if accept(value):
             return value
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
+            raise AssertionError(f"condition not met within {within}s; last value: {value!r}")
         await asyncio.sleep(interval)
 
 
 async def rows(database_url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
-        cur = await conn.execute(sql, params)  # type: ignore[arg-type]
+        cur = await conn.execute(sql, params)
         return list(await cur.fetchall())
 
 
