@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -33,7 +34,7 @@ def trade(symbol: str, trade_id: str, price: str) -> bytes:
             trade_id=trade_id,
             symbol=symbol,
             seq=1,
-            price=price,  # type: ignore[arg-type]
+            price=Decimal(price),
             quantity=3,
             taker_side="buy",
             buy_order_id="o-1",

@@ -93,13 +93,16 @@ async def test_slow_client_is_dropped_without_holding_others(backend_settings: S
                 if message["type"] == "final_update":
                     received += 1
 
+        async def caught_up(sent: int) -> None:
+            await eventually(lambda: asyncio.sleep(0, received), lambda n: n == sent, interval=0)
+
         reader = asyncio.create_task(read_fast())
         filler = "x" * 8192
         total = 1600
         for i in range(total):
             hub.deliver({"type": "final_update", "symbol": "ELON", "seq": i, "pad": filler})
             if i % 8 == 7:  # the fast reader keeps up; the slow one never reads
-                await eventually(lambda: asyncio.sleep(0, received), lambda n: n == i + 1)
+                await caught_up(i + 1)
         reader.cancel()
         assert hub.count == 1
         try:
