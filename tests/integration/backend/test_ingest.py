@@ -112,11 +112,12 @@ async def test_refused_events_write_nothing(
     await publish(bus, event(["ELON"], "3", at=stale))  # stale timestamp
     await publish(bus, event(["NOPE"], "3"))  # unknown symbol
     await bus.jetstream().publish(contracts.REALITY_SUBJECT, b"{}", headers={"X-Signature": "x"})
-    await consumer_acked(backend, bus, 4)
+    await publish(bus, {**event(["ELON"], "3"), "summary": "nul \x00 inside"})  # unstorable
+    await consumer_acked(backend, bus, 5)
     assert await helpers.table_counts(database_url) == before
     assert (await final(http, "ELON"))["reality_score"] == "50.00"
     metrics = (await http.get("/metrics")).text
-    for reason in ("bad_signature", "stale_timestamp", "unknown_symbol"):
+    for reason in ("bad_signature", "stale_timestamp", "unknown_symbol", "invalid_payload"):
         assert f'outcome="rejected",reason="{reason}",via="nats"' in metrics
     assert "test-reality-secret" not in metrics
 
