@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import json
 import re
@@ -75,6 +76,8 @@ class Order:
 class Book:
     bids: list[Order] = field(default_factory=list)  # best first: price desc, then time
     asks: list[Order] = field(default_factory=list)  # best first: price asc, then time
+    bid_levels: dict[int, list[int]] = field(default_factory=dict)  # price -> [qty, orders]
+    ask_levels: dict[int, list[int]] = field(default_factory=dict)
     seq: int = 0
     last_price: int | None = None
     trades: list[tuple[float, int, int, int]] = field(default_factory=list)  # ts, price, qty, side
@@ -201,6 +204,7 @@ class StandinOrderbook(pb_grpc.OrderbookServicer):
             book = self._book(order.symbol)
             side = book.bids if order.side == pb.SIDE_BUY else book.asks
             side.remove(order)
+            _level(book, order, -order.remaining, -1)
             order.status = pb.ORDER_STATUS_CANCELLED
             self._emit_book(order.symbol)
             return pb.CancelOrderResponse(
@@ -237,9 +241,9 @@ class StandinOrderbook(pb_grpc.OrderbookServicer):
         book = self._book(request.symbol)
         depth = request.depth or 10
         resp = pb.GetSnapshotResponse(symbol=request.symbol, seq=book.seq)
-        for price, qty, count in _levels(book.bids)[:depth]:
+        for price, qty, count in _top(book.bid_levels, bids=True)[:depth]:
             resp.bids.add(price_cents=price, quantity=qty, orders=count)
-        for price, qty, count in _levels(book.asks)[:depth]:
+        for price, qty, count in _top(book.ask_levels, bids=False)[:depth]:
             resp.asks.add(price_cents=price, quantity=qty, orders=count)
         if book.last_price is not None:
             resp.last_trade_price_cents = book.last_price
@@ -346,20 +350,22 @@ class StandinOrderbook(pb_grpc.OrderbookServicer):
                 break
             if maker.account == order.account:
                 opposite.remove(maker)
+                _level(book, maker, -maker.remaining, -1)
                 maker.status = pb.ORDER_STATUS_CANCELLED
                 resp.self_trade_cancelled_order_ids.append(maker.order_id)
                 continue
             qty = min(order.remaining, maker.remaining)
             assert maker.price is not None
             self._trade(book, order, maker, qty, maker.price, resp)
+            _level(book, maker, -qty, 0 if maker.remaining else -1)
             if maker.remaining == 0:
                 opposite.remove(maker)
         resp.filled_quantity = order.filled
         if order.remaining and tif == pb.TIME_IN_FORCE_GTC:
             own = book.bids if order.side == pb.SIDE_BUY else book.asks
-            own.append(order)
-            buy = order.side == pb.SIDE_BUY
-            own.sort(key=lambda o: (-(o.price or 0) if buy else (o.price or 0), o.number))
+            sign = -1 if order.side == pb.SIDE_BUY else 1
+            bisect.insort(own, order, key=lambda o: (sign * (o.price or 0), o.number))
+            _level(book, order, order.remaining, 1)
             resp.resting_quantity = order.remaining
             order.status = (
                 pb.ORDER_STATUS_PARTIALLY_FILLED if order.filled else pb.ORDER_STATUS_OPEN
@@ -425,10 +431,12 @@ class StandinOrderbook(pb_grpc.OrderbookServicer):
                 "symbol": symbol,
                 "seq": book.seq,
                 "bids": [
-                    {"price": points(p), "quantity": q} for p, q, _ in _levels(book.bids)[:10]
+                    {"price": points(p), "quantity": q}
+                    for p, q, _ in _top(book.bid_levels, bids=True)[:10]
                 ],
                 "asks": [
-                    {"price": points(p), "quantity": q} for p, q, _ in _levels(book.asks)[:10]
+                    {"price": points(p), "quantity": q}
+                    for p, q, _ in _top(book.ask_levels, bids=False)[:10]
                 ],
                 "last_price": None if book.last_price is None else points(book.last_price),
                 "at": datetime.now(UTC).isoformat(),
@@ -444,20 +452,26 @@ class StandinOrderbook(pb_grpc.OrderbookServicer):
         return None
 
 
+def _level(book: Book, order: Order, qty: int, orders: int) -> None:
+    """Keep the per-price totals of resting orders (so a book update costs O(levels))."""
+    levels = book.bid_levels if order.side == pb.SIDE_BUY else book.ask_levels
+    assert order.price is not None
+    level = levels.setdefault(order.price, [0, 0])
+    level[0] += qty
+    level[1] += orders
+    if level[1] <= 0:
+        del levels[order.price]
+
+
+def _top(levels: dict[int, list[int]], bids: bool) -> list[tuple[int, int, int]]:
+    return [(p, *levels[p]) for p in sorted(levels, reverse=bids)]  # type: ignore[misc]
+
+
 def _crosses(taker: Order, maker: Order) -> bool:
     if taker.price is None:
         return True
     assert maker.price is not None
     return maker.price <= taker.price if taker.side == pb.SIDE_BUY else maker.price >= taker.price
-
-
-def _levels(orders: list[Order]) -> list[tuple[int, int, int]]:
-    levels: dict[int, list[int]] = {}
-    for o in orders:
-        level = levels.setdefault(o.price or 0, [0, 0])
-        level[0] += o.remaining
-        level[1] += 1
-    return [(price, q, n) for price, (q, n) in levels.items()]
 
 
 async def _abort(

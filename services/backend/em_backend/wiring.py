@@ -89,7 +89,11 @@ def screening_rules() -> screening.Rules:
 @contextlib.asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[Runtime]:
     metrics = Metrics()
-    engine = db.make_engine(settings.database_url, pool_size=10, max_overflow=20)
+    engine = db.make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     sessions = db.make_sessionmaker(engine)
     nc = await messaging.connect(settings.nats_url, name="em-backend")
     orderbook: OrderbookClient | None = None

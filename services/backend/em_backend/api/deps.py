@@ -22,7 +22,7 @@ from em_common import signing
 logger = logging.getLogger(__name__)
 
 
-def get_runtime(conn: HTTPConnection) -> Runtime:
+async def get_runtime(conn: HTTPConnection) -> Runtime:
     runtime: Runtime = conn.app.state.runtime
     return runtime
 
@@ -30,7 +30,7 @@ def get_runtime(conn: HTTPConnection) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_settings(runtime: RuntimeDep) -> Settings:
+async def get_settings(runtime: RuntimeDep) -> Settings:
     return runtime.settings
 
 
@@ -115,7 +115,7 @@ async def current_trader(
 CurrentTrader = Annotated[Trader, Depends(current_trader)]
 
 
-def get_trading(runtime: RuntimeDep) -> Trading:
+async def get_trading(runtime: RuntimeDep) -> Trading:
     if runtime.trading is None:
         raise errors.Unavailable("trading is not available")
     return runtime.trading

@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from em_backend import errors
@@ -103,24 +103,34 @@ class Movements:
     async def flush(self, session: AsyncSession) -> None:
         if not self._legs:
             return
-        await session.execute(insert(tables.LedgerEntry), self._legs)
-        a = tables.Account
+        conn = await session.connection()
+        await conn.execute(_INSERT_LEGS, self._legs)
         rows = [
-            {"aid": aid, "dc": d["cash"], "dr": d["reserved"], "dk": d["collateral"]}
+            {
+                "p_id": aid,
+                "p_cash": d["cash"],
+                "p_reserved": d["reserved"],
+                "p_coll": d["collateral"],
+            }
             for aid, d in sorted(self._deltas.items())
             if any(d.values())
         ]
         if rows:
-            stmt = (
-                update(a)
-                .where(a.id == bindparam("aid"))
-                .values(
-                    cash=a.cash + bindparam("dc"),
-                    reserved=a.reserved + bindparam("dr"),
-                    collateral=a.collateral + bindparam("dk"),
-                )
-            )
-            conn = await session.connection()
-            await conn.execute(stmt, rows)
+            await conn.execute(_APPLY, rows)
         self._legs.clear()
         self._deltas.clear()
+
+
+_LEDGER = cast(Table, tables.LedgerEntry.__table__)
+_ACCOUNTS = cast(Table, tables.Account.__table__)
+_INSERT_LEGS = insert(_LEDGER)
+_APPLY = (
+    update(_ACCOUNTS)
+    .where(_ACCOUNTS.c.id == bindparam("p_id"))
+    .values(
+        cash=_ACCOUNTS.c.cash + bindparam("p_cash"),
+        reserved=_ACCOUNTS.c.reserved + bindparam("p_reserved"),
+        collateral=_ACCOUNTS.c.collateral + bindparam("p_coll"),
+        updated_at=func.now(),
+    )
+)

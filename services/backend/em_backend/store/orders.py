@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, and_, func, insert, or_, select, update
+from sqlalchemy import Row, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy import delete as delete_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,7 +69,6 @@ class OrderRow:
 
 
 _COLUMNS = [f.name for f in fields(OrderRow) if f.name != "dirty"]
-_SELECT = select(*(getattr(R, c) for c in _COLUMNS))
 _UPDATABLE = (
     "order_id",
     "reserved",
@@ -78,36 +77,61 @@ _UPDATABLE = (
     "closed_qty",
     "filled_value",
     "reject_reason",
+    "updated_at",
+)
+# Statements are built once: the hot path only binds parameters (SQLAlchemy then reuses the
+# compiled form), and they run on the Core connection, skipping the ORM's bookkeeping.
+T = cast(Table, R.__table__)
+_SELECT = select(*(T.c[c] for c in _COLUMNS))
+_INSERT = insert(T).returning(T.c.id, T.c.created_at)
+_BY_CLIENT = _SELECT.where(
+    T.c.account_id == bindparam("p_account"), T.c.client_order_id == bindparam("p_client")
+)
+_BY_ID = _SELECT.where(T.c.id == bindparam("p_id"))
+_BY_ORDER = _SELECT.where(T.c.order_id == bindparam("p_order"))
+_ACKNOWLEDGE = (
+    update(T)
+    .where(T.c.id == bindparam("p_id"), T.c.status == "pending")
+    .values(order_id=bindparam("p_order"), status=bindparam("p_status"), updated_at=func.now())
+    .returning(*(T.c[c] for c in _COLUMNS))
+)
+_SAVE = (
+    update(T)
+    .where(T.c.id == bindparam("p_id"))
+    .values({c: bindparam(f"p_{c}") for c in _UPDATABLE})
 )
 
 
 def _row(r: Row[Any]) -> OrderRow:
-    return OrderRow(**{c: getattr(r, c) for c in _COLUMNS})
+    return OrderRow(*r)  # type: ignore[call-arg]  # columns in field order
+
+
+async def _run(session: AsyncSession, stmt: Any, params: Any) -> Any:
+    conn = await session.connection()
+    return await conn.execute(stmt, params)
 
 
 async def insert_pending(session: AsyncSession, order: OrderRow) -> OrderRow:
     values = {c: getattr(order, c) for c in _COLUMNS if c not in ("id", "created_at", "updated_at")}
-    row = (await session.execute(insert(R).values(**values).returning(R.id, R.created_at))).one()
+    row = (await _run(session, _INSERT, values)).one()
     order.id, order.created_at, order.updated_at = row.id, row.created_at, row.created_at
     return order
 
 
 async def by_client_id(session: AsyncSession, account_id: int, client_id: str) -> OrderRow | None:
     found = (
-        await session.execute(
-            _SELECT.where(R.account_id == account_id, R.client_order_id == client_id)
-        )
+        await _run(session, _BY_CLIENT, {"p_account": account_id, "p_client": client_id})
     ).first()
     return None if found is None else _row(found)
 
 
 async def by_id(session: AsyncSession, reservation_id: int) -> OrderRow | None:
-    found = (await session.execute(_SELECT.where(R.id == reservation_id))).first()
+    found = (await _run(session, _BY_ID, {"p_id": reservation_id})).first()
     return None if found is None else _row(found)
 
 
 async def by_order_id(session: AsyncSession, order_id: str) -> OrderRow | None:
-    found = (await session.execute(_SELECT.where(R.order_id == order_id))).first()
+    found = (await _run(session, _BY_ORDER, {"p_order": order_id})).first()
     return None if found is None else _row(found)
 
 
@@ -185,13 +209,23 @@ async def list_for_account(
 
 
 async def save(session: AsyncSession, orders: Sequence[OrderRow]) -> None:
-    for order in orders:
-        if not order.dirty:
-            continue
-        order.updated_at = datetime.now(UTC)
-        values = {c: getattr(order, c) for c in (*_UPDATABLE, "updated_at")}
-        await session.execute(update(R).where(R.id == order.id).values(**values))
+    now = datetime.now(UTC)
+    changed = [o for o in orders if o.dirty]
+    for order in changed:
+        order.updated_at = now
         order.dirty = False
+    if changed:
+        params = [{"p_id": o.id, **{f"p_{c}": getattr(o, c) for c in _UPDATABLE}} for o in changed]
+        await _run(session, _SAVE, params)
+
+
+async def acknowledge(
+    session: AsyncSession, reservation_id: int, order_id: str | None, status: str
+) -> OrderRow | None:
+    """Record the book's answer for a pending order; None if it was recorded already."""
+    params = {"p_id": reservation_id, "p_order": order_id, "p_status": status}
+    found = (await _run(session, _ACKNOWLEDGE, params)).first()
+    return None if found is None else _row(found)
 
 
 async def delete(session: AsyncSession, reservation_id: int) -> None:

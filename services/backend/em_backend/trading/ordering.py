@@ -24,6 +24,7 @@ from typing import Any
 import grpc
 from grpc import aio as grpc_aio
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from em_backend import errors
@@ -31,10 +32,11 @@ from em_backend.db import tables
 from em_backend.domain import reservations
 from em_backend.market.orderbook import OrderbookClient
 from em_backend.models import trading as models
+from em_backend.store import ledger
 from em_backend.store import orders as order_store
 from em_backend.trading import settling, views
 from em_backend.trading.metrics import TradingMetrics
-from em_backend.trading.money import Inconsistent, MoneyTxn
+from em_backend.trading.money import Inconsistent, InsufficientFunds, MoneyTxn
 from everything_market.v1 import orderbook_pb2 as pb
 
 logger = logging.getLogger(__name__)
@@ -147,22 +149,50 @@ class Orders:
             created_at=now,
             updated_at=now,
         )
+        if body.side == "buy":
+            return await self._reserve_buy(wanted)
         async with self.sessions() as session, session.begin():
             txn = await MoneyTxn.begin(session, [account_id])
             if account_id not in txn.balances:
                 raise errors.Unauthorized("the account no longer exists")
             existing = await order_store.by_client_id(session, account_id, client_id)
             if existing is not None:
-                if not existing.same_terms(wanted):
-                    raise errors.Conflict(
-                        f"client_order_id {client_id!r} was already used for a different order"
-                    )
-                return existing, True
+                return _same(existing, wanted), True
             exposure = await txn.exposure(account_id, body.symbol)
             row = await order_store.insert_pending(session, wanted)
             await exposure.add_new(row)
             await txn.finish(may_reserve=(account_id, body.symbol), ref=f"order:{row.id}")
         return row, False
+
+    async def _reserve_buy(self, wanted: order_store.OrderRow) -> tuple[order_store.OrderRow, bool]:
+        """A buy holds price x quantity whatever else the account does, so it needs no lock
+        and no reads: insert, move the money, and let the constraints refuse (cash below
+        zero: insufficient funds; the client_order_id taken: a retry)."""
+        need = reservations.cents(wanted.domain.unit_requirement * wanted.qty)
+        wanted.reserved = need
+        account = wanted.account_id
+        try:
+            async with self.sessions() as session, session.begin():
+                row = await order_store.insert_pending(session, wanted)
+                moves = ledger.Movements()
+                ref = f"order:{row.id}"
+                moves.move((account, "cash"), (account, "reserved"), need, kind="reserve", ref=ref)
+                await moves.flush(session)
+            return row, False
+        except IntegrityError as exc:
+            constraint = _constraint(exc)
+            if constraint == "uq_order_reservations_account_id_client_order_id":
+                async with self.sessions() as session:
+                    existing = await order_store.by_client_id(
+                        session, account, wanted.client_order_id
+                    )
+                if existing is not None:
+                    return _same(existing, wanted), True
+            if constraint == "ck_accounts_cash_non_negative":
+                raise InsufficientFunds(f"insufficient funds: the order needs {need}") from exc
+            if constraint == "fk_order_reservations_account_id_accounts":
+                raise errors.Unauthorized("the account no longer exists") from exc
+            raise
 
     async def _send(self, row: order_store.OrderRow, *, retry: bool) -> Placed:
         try:
@@ -215,6 +245,9 @@ class Orders:
         self, row: order_store.OrderRow, resp: pb.PlaceOrderResponse
     ) -> order_store.OrderRow:
         """Record the orderbook's answer and settle the fills it reports (one transaction)."""
+        never = row.qty - resp.filled_quantity - resp.resting_quantity
+        if not resp.fills and not resp.self_trade_cancelled_order_ids and never <= 0:
+            return await self._acknowledge_resting(row, resp)
         stp = {
             oid: await self._book_filled(row.symbol, oid)
             for oid in resp.self_trade_cancelled_order_ids
@@ -232,7 +265,6 @@ class Orders:
             mine.order_id = resp.order_id or None
             mine.status = STATUS.get(resp.status, "rejected")
             mine.reject_reason = resp.reject_reason or None
-            never = mine.qty - resp.filled_quantity - resp.resting_quantity
             mine.closed_qty = min(mine.qty - mine.filled_qty, mine.closed_qty + max(0, never))
             mine.dirty = True
             touched[mine.id] = mine
@@ -253,6 +285,20 @@ class Orders:
                     touched[r.id] = r
             await txn.finish(ref=f"order:{row.id}")
         await self._announce(touched.values())
+        return mine
+
+    async def _acknowledge_resting(
+        self, row: order_store.OrderRow, resp: pb.PlaceOrderResponse
+    ) -> order_store.OrderRow:
+        """Nothing filled and nothing closed: only the order id and status change, and no
+        money moves, so one conditional UPDATE does it."""
+        async with self.sessions() as session, session.begin():
+            mine = await order_store.acknowledge(
+                session, row.id, resp.order_id or None, STATUS.get(resp.status, "rejected")
+            )
+            if mine is None:
+                return await order_store.by_id(session, row.id) or row
+        await self._announce([mine])
         return mine
 
     async def _book_filled(self, symbol: str, order_id: str) -> int | None:
@@ -347,6 +393,11 @@ class Orders:
 
         Raises NotLinked while an order's answer is still being recorded (retry later).
         """
+        st = tables.SettledTrade
+        async with self.sessions() as session:
+            # Usually the PlaceOrder answer settled it already: say so without locking.
+            if await session.scalar(select(st.trade_id).where(st.trade_id == trade.trade_id)):
+                return "duplicate"
         try:
             async with self.sessions() as session, session.begin():
                 txn = await MoneyTxn.begin(session, [trade.buyer, trade.seller])
@@ -390,6 +441,20 @@ class Orders:
     async def _announce(self, rows: Any) -> None:
         for row in rows:
             await self.publish(views.order_update(row))
+
+
+def _same(existing: order_store.OrderRow, wanted: order_store.OrderRow) -> order_store.OrderRow:
+    if not existing.same_terms(wanted):
+        raise errors.Conflict(
+            f"client_order_id {wanted.client_order_id!r} was already used for a different order"
+        )
+    return existing
+
+
+def _constraint(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return name if isinstance(name, str) else None
 
 
 def _opposite(side: str) -> str:

@@ -25,7 +25,7 @@ RATE_LIMITED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def limit_by_address(conn: HTTPConnection, trading: TradingDep) -> None:
+async def limit_by_address(conn: HTTPConnection, trading: TradingDep) -> None:
     """Login and registration attempts per client address (429 with Retry-After)."""
     address = conn.client.host if conn.client else "unknown"
     wait = trading.auth_limiter.take(address, time.monotonic())

@@ -24,7 +24,7 @@ LIMITED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def limit_orders(trader: CurrentTrader, trading: TradingDep) -> Trader:
+async def limit_orders(trader: CurrentTrader, trading: TradingDep) -> Trader:
     """Order requests per account (429 with Retry-After)."""
     wait = trading.order_limiter.take(str(trader.account_id), time.monotonic())
     if wait:
