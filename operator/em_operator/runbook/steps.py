@@ -346,19 +346,11 @@ class Machine:
                 reason = ROLLBACK_FAILED
             self._event("Warning", reason, message)
             return self._finish(rollout, history.FAILED, reason, message)
-        rollout["failure"] = {"reason": reason, "message": message}
-        self._event(
-            "Warning",
-            reason,
-            f"{message}; rolling back automatically to revision "
-            f"{rollout['fromRevision']} (version {rollout['fromVersion']})",
-        )
         new_head, old_head = rollout.get("migrationHead"), rollout.get("fromMigrationHead")
-        if new_head == old_head:
-            return self._goto(rollout, ROLLING_BACK)
         undone = None if not (new_head and old_head) else self.catalog.undone(new_head, old_head)
         losing = () if undone is None else self.catalog.losing(undone)
-        if (undone is None or losing) and not self.spec.rollback.allow_data_loss:
+        downgrade = new_head != old_head
+        if downgrade and (undone is None or losing) and not self.spec.rollback.allow_data_loss:
             what = (
                 f"undoes data-losing migrations {', '.join(losing)}"
                 if losing
@@ -371,6 +363,15 @@ class Machine:
             )
             self._event("Warning", history.DATA_LOSS_REFUSED, refusal)
             return self._finish(rollout, history.FAILED, history.DATA_LOSS_REFUSED, refusal)
+        rollout["failure"] = {"reason": reason, "message": message}
+        self._event(
+            "Warning",
+            reason,
+            f"{message}; rolling back automatically to revision "
+            f"{rollout['fromRevision']} (version {rollout['fromVersion']})",
+        )
+        if not downgrade:
+            return self._goto(rollout, ROLLING_BACK)
         rollout["downgrade"] = True
         rollout["allowDataLoss"] = self.spec.rollback.allow_data_loss
         return self._goto(rollout, DOWNGRADING)
