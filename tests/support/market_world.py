@@ -100,8 +100,7 @@ class MarketWorld:
             self.job_manifests[name] = manifest
             self.created_jobs.append(name)
         elif kind == "Secret":
-            self.app_secret = {k: base64.b64decode(v).decode()
-                               for k, v in manifest["data"].items()}
+            self.app_secret = {k: base64.b64decode(v).decode() for k, v in manifest["data"].items()}
         elif kind in WORKLOAD_KINDS:
             component = manifest["metadata"]["labels"][naming.LABEL_COMPONENT]
             image = manifest["spec"]["template"]["spec"]["containers"][0]["image"]
@@ -110,13 +109,18 @@ class MarketWorld:
             if state is None or state.image != image or state.replicas != replicas:
                 keep = 0 if state is None or state.image != image else state.available
                 self.workloads[component] = observed.WorkloadState(
-                    image=image, replicas=replicas, updated=0, ready=keep, available=keep)
+                    image=image, replicas=replicas, updated=0, ready=keep, available=keep
+                )
 
     # -- playing the kubelet and the clock ----------------------------------------------------
 
     def active_job(self, action: str) -> str:
-        names = [n for n in self.created_jobs if self.jobs[n].phase == observed.JobPhase.ACTIVE
-                 and self.job_manifests[n]["metadata"]["labels"][naming.LABEL_COMPONENT] == action]
+        names = [
+            n
+            for n in self.created_jobs
+            if self.jobs[n].phase == observed.JobPhase.ACTIVE
+            and self.job_manifests[n]["metadata"]["labels"][naming.LABEL_COMPONENT] == action
+        ]
         assert len(names) == 1, f"expected one active {action} Job, found {names}"
         return names[0]
 
@@ -129,8 +133,9 @@ class MarketWorld:
     def pods_ready(self, *components: str) -> None:
         for component in components or tuple(self.workloads):
             state = self.workloads[component]
-            self.workloads[component] = replace(state, updated=state.replicas,
-                                                ready=state.replicas, available=state.replicas)
+            self.workloads[component] = replace(
+                state, updated=state.replicas, ready=state.replicas, available=state.replicas
+            )
 
     def tick(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)

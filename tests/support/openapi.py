@@ -94,8 +94,9 @@ def _object(schema: Schema, value: Any, path: str) -> list[str]:
         return [f"{path}: not an object"]
     if schema.get("x-kubernetes-preserve-unknown-fields") and "properties" not in schema:
         return []
-    errors = [f"{path}.{name}: required" for name in schema.get("required", [])
-              if name not in value]
+    errors = [
+        f"{path}.{name}: required" for name in schema.get("required", []) if name not in value
+    ]
     properties = schema.get("properties") or {}
     extra = schema.get("additionalProperties")
     for name, item in value.items():

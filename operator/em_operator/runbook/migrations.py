@@ -65,26 +65,35 @@ class MigrationCatalog:
     def undone(self, head: str, target: str) -> frozenset[str] | None:
         """Revisions a downgrade from `head` to `target` would undo; None when unknown.
 
-        Exact for a linear history; a merge whose other branch reaches below the
-        target leads into unrecorded revisions and so answers None (unknown).
+        That is everything below `head` that is not below `target` (both
+        inclusive). Unknown when `target` is not below `head`, or when the walk
+        from `head` meets an unrecorded revision that is not below `target`.
         """
         if head == target:
             return frozenset()
+        above, gaps = self._ancestry(head)
+        if target not in above:
+            return None
+        below, _ = self._ancestry(target)
+        if gaps - below:
+            return None
+        return frozenset(above - below)
+
+    def _ancestry(self, revision: str) -> tuple[set[str], set[str]]:
+        """(revision and all below it, the unrecorded ones among them)."""
         seen: set[str] = set()
-        frontier = [head]
-        reached = False
+        gaps: set[str] = set()
+        frontier = [revision]
         while frontier:
-            revision = frontier.pop()
-            if revision == target:
-                reached = True
+            current = frontier.pop()
+            if current in seen:
                 continue
-            if revision in seen:
+            seen.add(current)
+            if current not in self.parents:
+                gaps.add(current)
                 continue
-            if revision not in self.parents:
-                return None
-            seen.add(revision)
-            frontier.extend(self.parents[revision])
-        return frozenset(seen) if reached else None
+            frontier.extend(self.parents[current])
+        return seen, gaps
 
     def descends(self, newer: str, older: str) -> bool:
         """True when the graph shows `newer` built on top of `older`."""

@@ -38,7 +38,9 @@ def test_first_install_migrates_before_any_workload_exists() -> None:
     plan = world.reconcile()
     assert world.status["phase"] == "RollingOut"
     assert {d["metadata"]["name"] for d in plan.objects("Deployment")} == {
-        "market-backend", "market-reality"}
+        "market-backend",
+        "market-reality",
+    }
     world.pods_ready()
     world.reconcile()
     assert world.status["phase"] == "SmokeTesting"
@@ -48,8 +50,14 @@ def test_first_install_migrates_before_any_workload_exists() -> None:
     assert world.status["currentRevision"] == 1
     assert world.status["history"][0]["migrationHead"] == "a1"
     assert world.condition("Ready")["status"] == "True"
-    assert world.reasons() == ["RolloutStarted", "MigrationStarted", "MigrationSucceeded",
-                               "SmokeTestStarted", "SmokeTestSucceeded", "RolloutSucceeded"]
+    assert world.reasons() == [
+        "RolloutStarted",
+        "MigrationStarted",
+        "MigrationSucceeded",
+        "SmokeTestStarted",
+        "SmokeTestSucceeded",
+        "RolloutSucceeded",
+    ]
 
 
 def test_upgrade_keeps_the_old_version_serving_until_the_migration_succeeded() -> None:
@@ -57,8 +65,11 @@ def test_upgrade_keeps_the_old_version_serving_until_the_migration_succeeded() -
     world.install("1.0.0", "a1")
     world.edit_spec(version="1.1.0")
     plan = world.reconcile()
-    images = {c["image"] for d in plan.objects("Deployment")
-              for c in d["spec"]["template"]["spec"]["containers"]}
+    images = {
+        c["image"]
+        for d in plan.objects("Deployment")
+        for c in d["spec"]["template"]["spec"]["containers"]
+    }
     assert images == {"ghcr.io/everything-market/em:1.0.0"}
     migrate = world.active_job("migrate")
     assert job_image(world, migrate) == "ghcr.io/everything-market/em:1.1.0"
@@ -106,8 +117,9 @@ def test_rollout_deadline_rolls_back_with_the_newer_image_then_stays_degraded() 
     world.finish_job("downgrade")
     plan = world.reconcile()
     assert world.status["phase"] == "RollingBack"
-    assert plan.object("Deployment", "market-backend")["spec"]["template"]["spec"][
-        "containers"][0]["image"].endswith(":1.0.0")
+    assert plan.object("Deployment", "market-backend")["spec"]["template"]["spec"]["containers"][0][
+        "image"
+    ].endswith(":1.0.0")
     world.pods_ready()
     world.reconcile()
     assert world.status["phase"] == "SmokeTesting"
@@ -314,7 +326,8 @@ def test_deadline_exceeded_reported_by_a_workload_fails_before_the_clock_does() 
     upgraded(world, "1.1.0", "a1")
     state = world.workloads["backend"]
     world.workloads["backend"] = observed.WorkloadState(
-        image=state.image, replicas=state.replicas, deadline_exceeded=True)
+        image=state.image, replicas=state.replicas, deadline_exceeded=True
+    )
     world.reconcile()
     assert world.status["phase"] == "RollingBack"
     assert "backend 0/2 available" in world.status["rollout"]["failure"]["message"]
@@ -333,7 +346,8 @@ def test_components_going_down_turn_ready_false_with_an_event() -> None:
     world = MarketWorld()
     world.install("1.0.0", "a1")
     world.workloads["orderbook"] = observed.WorkloadState(
-        image=world.workloads["orderbook"].image, replicas=1)
+        image=world.workloads["orderbook"].image, replicas=1
+    )
     world.reconcile()
     assert world.status["phase"] == "Degraded"
     assert world.condition("Ready")["reason"] == "ComponentsUnavailable"
