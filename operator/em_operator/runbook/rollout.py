@@ -29,6 +29,7 @@ from em_operator.runbook import (
     migrations,
     naming,
     observed,
+    outcomes,
     plans,
     prerequisites,
     specs,
@@ -36,11 +37,11 @@ from em_operator.runbook import (
 )
 from em_operator.runbook import steps as steps_
 
-MIGRATING = steps_.MIGRATING
-ROLLING_OUT = steps_.ROLLING_OUT
-SMOKE_TESTING = steps_.SMOKE_TESTING
-DOWNGRADING = steps_.DOWNGRADING
-ROLLING_BACK = steps_.ROLLING_BACK
+MIGRATING = outcomes.MIGRATING
+ROLLING_OUT = outcomes.ROLLING_OUT
+SMOKE_TESTING = outcomes.SMOKE_TESTING
+DOWNGRADING = outcomes.DOWNGRADING
+ROLLING_BACK = outcomes.ROLLING_BACK
 
 BLOCKED_REQUEUE = 30.0
 
@@ -56,7 +57,7 @@ class Inputs:
     catalog: migrations.MigrationCatalog = field(default_factory=migrations.MigrationCatalog)
 
 
-serving_version = steps_.serving_version
+serving_version = outcomes.serving_version
 
 
 def maintenance(spec: specs.MarketSpec, rollout: Mapping[str, Any] | None) -> dict[str, Any]:

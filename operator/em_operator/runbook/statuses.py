@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from em_operator.runbook import conditions, desired, naming, observed, plans, specs, steps
+from em_operator.runbook import (
+    conditions,
+    desired,
+    naming,
+    observed,
+    outcomes,
+    plans,
+    specs,
+    steps,
+)
 
 PENDING = "Pending"
 READY = "Ready"
@@ -19,7 +28,7 @@ DEGRADED = "Degraded"
 FAILED = "Failed"
 
 COMPONENTS_UNAVAILABLE = "ComponentsUnavailable"
-FATAL = (steps.DOWNGRADE_FAILED, steps.ROLLBACK_FAILED)
+FATAL = (outcomes.DOWNGRADE_FAILED, outcomes.ROLLBACK_FAILED)
 
 
 @dataclass(frozen=True)
@@ -44,7 +53,7 @@ def components(facts: Facts) -> dict[str, dict[str, Any]]:
             "readyReplicas": state.ready,
             "availableReplicas": state.available,
             "updatedReplicas": state.updated,
-            "version": steps.tag(state.image),
+            "version": outcomes.tag(state.image),
             "ready": state.exists and state.current and state.available >= want[name],
         }
     return result
@@ -62,7 +71,7 @@ def _summary(facts: Facts) -> tuple[str, conditions.Status, str, str]:
             "False",
             step,
             (
-                f"{what} to version {steps.serving_version(rollout, None)}"
+                f"{what} to version {outcomes.serving_version(rollout, None)}"
                 f" as revision {rollout['revision']}: {step}"
             ),
         )
@@ -170,7 +179,7 @@ def _migrated(facts: Facts, found: list[conditions.Condition]) -> list[condition
     failure = machine.last_failure
     current = next((e for e in machine.history if e["revision"] == machine.current_revision), None)
     head = current.get("migrationHead") if current else None
-    if step in (steps.MIGRATING, steps.DOWNGRADING):
+    if step in (outcomes.MIGRATING, outcomes.DOWNGRADING):
         return conditions.set_condition(
             found,
             conditions.MIGRATED,
@@ -180,12 +189,12 @@ def _migrated(facts: Facts, found: list[conditions.Condition]) -> list[condition
             now,
             generation,
         )
-    if failure is not None and machine.gated() and failure["reason"] == steps.MIGRATION_FAILED:
+    if failure is not None and machine.gated() and failure["reason"] == outcomes.MIGRATION_FAILED:
         return conditions.set_condition(
             found,
             conditions.MIGRATED,
             "False",
-            steps.MIGRATION_FAILED,
+            outcomes.MIGRATION_FAILED,
             str(failure["message"]),
             now,
             generation,
