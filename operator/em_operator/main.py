@@ -1,0 +1,42 @@
+"""`em operator`: run the kopf operator with its health and metrics endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import kopf
+
+from em_operator import serving, settings
+
+logger = logging.getLogger(__name__)
+
+
+@kopf.on.startup()
+async def start_endpoint(memo: kopf.Memo, **_: Any) -> None:
+    memo["endpoint"] = await serving.start(settings.get().port)
+
+
+@kopf.on.cleanup()
+async def stop_endpoint(memo: kopf.Memo, **_: Any) -> None:
+    runner = memo.get("endpoint")
+    if runner is not None:
+        await runner.cleanup()
+
+
+def run() -> None:
+    """Blocks until SIGTERM; the `em` CLI calls this for `em operator`."""
+    from em_operator.handlers import registry  # noqa: F401  (registers the handlers)
+
+    config = settings.get()
+    namespaces = list(config.namespaces)
+    logger.info("starting", extra={"namespaces": namespaces or "all", "port": config.port})
+    asyncio.run(
+        kopf.operator(
+            clusterwide=not namespaces,
+            namespaces=namespaces,
+            peering_name=config.peering,
+            memo=kopf.Memo(),
+        )
+    )
