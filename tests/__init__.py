@@ -1,0 +1,1 @@
+"""Everything Market test suite."""

@@ -1,0 +1,1 @@
+"""Backend: market API, reality ingest, blending, review, accounts, settlement, live updates."""

@@ -1,0 +1,1 @@
+"""The `em` command: entry points of every process plus the ops commands."""

@@ -1,0 +1,1 @@
+"""Orderbook: a deterministic, durable matching engine behind gRPC."""

@@ -1,0 +1,1 @@
+"""Reality Engine: sources, fetch, extract, match, dedupe, score, LLM, signed events."""
