@@ -25,10 +25,12 @@ async def stop_endpoint(memo: kopf.Memo, **_: Any) -> None:
         await runner.cleanup()
 
 
-def run() -> None:
-    """Blocks until SIGTERM; the `em` CLI calls this for `em operator`."""
+def run(argv: list[str] | None = None) -> int:
+    """`em operator`: blocks until SIGTERM. Settings come from `EM_OPERATOR_*`, not flags."""
     from em_operator.handlers import registry  # noqa: F401  (registers the handlers)
 
+    if argv:
+        logger.warning("ignoring arguments", extra={"argv": argv})
     config = settings.get()
     namespaces = list(config.namespaces)
     logger.info("starting", extra={"namespaces": namespaces or "all", "port": config.port})
@@ -40,3 +42,4 @@ def run() -> None:
             memo=kopf.Memo(),
         )
     )
+    return 0

@@ -111,12 +111,12 @@ def choose(
                 f"revision {to_revision} {state}; revisions that succeeded: {known or 'none'}",
                 UNKNOWN_REVISION,
             )
-        return _toward(spec, status, entry, current, catalog, explicit=True)
+        return _toward(spec, status, entry, current, catalog)
     if spec.version == current_version:
         return None
     recorded = [e for e in history if e["version"] == spec.version and e["outcome"] == SUCCEEDED]
     if recorded and current is not None:
-        return _toward(spec, status, recorded[-1], current, catalog, explicit=False)
+        return _toward(spec, status, recorded[-1], current, catalog)
     return Target(UPGRADE, spec.version)
 
 
@@ -126,7 +126,6 @@ def _toward(
     entry: Mapping[str, Any],
     current: Mapping[str, Any] | None,
     catalog: migrations.MigrationCatalog,
-    explicit: bool,
 ) -> Target | Refusal | None:
     version = str(entry["version"])
     head = entry.get("migrationHead")
@@ -143,25 +142,40 @@ def _toward(
     if head == current_head:
         return Target(ROLLBACK, version, head, downgrade=False, source_revision=revision)
     undone = catalog.undone(current_head, head)
-    if undone is None and (catalog.descends(head, current_head) or not explicit):
-        # Forward, or not provably backward: `em migrate upgrade head` with that
+    if undone is None and not _older(status, head, current_head, catalog):
+        # Forward, or not known to be backward: `em migrate upgrade head` with that
         # image either moves forward or fails without touching the database.
         return Target(UPGRADE, version)
-    allow = spec.rollback.allow_data_loss
-    where = f"revision {revision} (version {version}, migration head {head})"
-    if undone is None and not allow:
-        return Refusal(
-            DATA_LOSS_REFUSED,
-            f"Rolling back to {where} needs a downgrade from {current_head} whose "
-            "migrations are not all recorded, so it may lose data; "
-            f"{backup_hint(status)}. Set spec.rollback.allowDataLoss: true to proceed.",
-        )
     losing = catalog.losing(undone or ())
-    if losing and not allow:
+    if losing and not spec.rollback.allow_data_loss:
+        where = f"revision {revision} (version {version}, migration head {head})"
         return Refusal(
             DATA_LOSS_REFUSED,
             f"Rolling back to {where} undoes data-losing migrations "
             f"{', '.join(losing)}; {backup_hint(status)}. "
             "Set spec.rollback.allowDataLoss: true to proceed.",
         )
+    # Where the recorded graph cannot tell, the downgrade Job decides: without
+    # --allow-data-loss `em migrate downgrade` refuses any data-losing revision.
     return Target(ROLLBACK, version, head, downgrade=True, source_revision=revision)
+
+
+def _older(
+    status: Mapping[str, Any], head: str, current_head: str, catalog: migrations.MigrationCatalog
+) -> bool:
+    """Whether `head` lies below `current_head`.
+
+    The recorded graph answers when it can; otherwise the history does: heads
+    only appear by migrating up, so a head first recorded at an earlier revision
+    than the current one is older.
+    """
+    if catalog.undone(current_head, head) is not None:
+        return True
+    if catalog.descends(head, current_head):
+        return False
+    first: dict[str, int] = {}
+    for entry in sorted(entries(status), key=lambda e: e["revision"]):
+        if entry.get("outcome") != SUCCEEDED or not entry.get("migrationHead"):
+            continue
+        first.setdefault(str(entry["migrationHead"]), entry["revision"])
+    return head in first and current_head in first and first[head] < first[current_head]

@@ -27,6 +27,7 @@ ROLLBACK_FAILED = "RollbackFailed"
 ROLLED_BACK = "RolledBack"
 
 WAIT = 10.0
+DATA_LOSS_MARK = "data-losing"  # in `em migrate downgrade`'s refusal message
 
 
 def tag(image: str | None) -> str | None:
@@ -98,7 +99,11 @@ class Outcomes:
             and rollout.get("fromVersion")
         )
         if not automatic:
-            if self.rolling_back(rollout) and reason != DOWNGRADE_FAILED:
+            if reason == DOWNGRADE_FAILED and DATA_LOSS_MARK in message:
+                # `em migrate downgrade` refused before touching anything.
+                reason = history.DATA_LOSS_REFUSED
+                message = f"{message}; {history.backup_hint(self.status)}"
+            elif self.rolling_back(rollout) and reason != DOWNGRADE_FAILED:
                 reason = ROLLBACK_FAILED
             self._event("Warning", reason, message)
             return self._finish(rollout, history.FAILED, reason, message)
@@ -106,11 +111,11 @@ class Outcomes:
         undone = None if not (new_head and old_head) else self.catalog.undone(new_head, old_head)
         losing = () if undone is None else self.catalog.losing(undone)
         downgrade = new_head != old_head
-        if downgrade and (undone is None or losing) and not self.spec.rollback.allow_data_loss:
+        if downgrade and (losing or not old_head) and not self.spec.rollback.allow_data_loss:
             what = (
-                f"undoes data-losing migrations {', '.join(losing)}"
+                f"would undo data-losing migrations {', '.join(losing)}"
                 if losing
-                else f"from {new_head} to {old_head} crosses unrecorded migrations"
+                else "has no recorded head to return to"
             )
             refusal = (
                 f"{message}. The automatic rollback was refused: its downgrade {what}; "

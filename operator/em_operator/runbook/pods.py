@@ -17,7 +17,8 @@ Manifest = dict[str, Any]
 
 RUN_AS = 10001
 TMP_VOLUME = {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}
-TMP_MOUNT = {"name": "tmp", "mountPath": "/tmp"}
+TMP_MOUNT = {"name": "tmp", "mountPath": "/tmp"}  # noqa: S108  (an emptyDir in the pod)
+HOME_ENV = {"name": "HOME", "value": "/tmp"}  # noqa: S108  (the image user has no home)
 
 POD_SECURITY: Mapping[str, Any] = {
     "runAsNonRoot": True,
@@ -108,9 +109,9 @@ def container(
         "name": name,
         "image": spec.image_for(version),
         "imagePullPolicy": spec.image.pull_policy,
-        "command": ["em"],
+        # The image's ENTRYPOINT is `tini -- em`: only the subcommand is given.
         "args": list(args),
-        "env": [dict(item) for item in env],
+        "env": [HOME_ENV, *(dict(item) for item in env)],
         "resources": resources(resources_value),
         "securityContext": dict(CONTAINER_SECURITY),
         "volumeMounts": [dict(TMP_MOUNT)],

@@ -95,6 +95,9 @@ def reality(market: naming.MarketRef, spec: specs.MarketSpec, version: str) -> M
         main["volumeMounts"].append(
             {"name": "sources", "mountPath": objects.SOURCES_DIR, "readOnly": True}
         )
+    # Chromium (rendering JavaScript-only pages) needs a writable, roomy /dev/shm.
+    volumes.append({"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "256Mi"}})
+    main["volumeMounts"].append({"name": "shm", "mountPath": "/dev/shm"})  # noqa: S108
     main["ports"] = [{"name": "http", "containerPort": naming.REALITY_PORT}]
     main["readinessProbe"] = pods.http_probe("/health", naming.REALITY_PORT)
     main["livenessProbe"] = pods.http_probe("/health", naming.REALITY_PORT, period=20)

@@ -19,13 +19,16 @@ def test_migrate_job_reports_the_head_through_the_termination_log() -> None:
     job = jobs.build(MARKET, SPEC, request)
     container = main(request)
     assert container["image"] == "ghcr.io/everything-market/em:2.0.0"
-    assert container["args"] == ["migrate", "upgrade", "head", "--report", "/dev/termination-log"]
+    assert container["args"] == ["migrate", "upgrade", "head"]
+    assert "command" not in container  # the image's ENTRYPOINT is `tini -- em`
+    assert container["terminationMessagePath"] == "/dev/termination-log"
     assert container["terminationMessagePolicy"] == "FallbackToLogsOnError"
     assert container["env"] == [
+        {"name": "HOME", "value": "/tmp"},
         {
             "name": "DATABASE_URL",
             "valueFrom": {"secretKeyRef": {"name": "db", "key": "DATABASE_URL"}},
-        }
+        },
     ]
     assert job["spec"]["backoffLimit"] == 0
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
@@ -34,28 +37,22 @@ def test_migrate_job_reports_the_head_through_the_termination_log() -> None:
 
 def test_downgrade_job_targets_a_head_with_the_image_it_is_given() -> None:
     request = jobs.JobRequest(jobs.DOWNGRADE, 5, "2.0.0", 4, "a1b2c3", allow_data_loss=True)
-    assert main(request)["args"] == [
-        "migrate",
-        "downgrade",
-        "a1b2c3",
-        "--report",
-        "/dev/termination-log",
-        "--allow-data-loss",
-    ]
+    assert main(request)["args"] == ["migrate", "downgrade", "a1b2c3", "--allow-data-loss"]
     assert main(request)["image"] == "ghcr.io/everything-market/em:2.0.0"
 
 
-def test_smoke_job_knows_every_endpoint() -> None:
-    args = main(jobs.JobRequest(jobs.SMOKE, 5, "2.0.0", 4, "upgrade"))["args"]
-    assert args == [
+def test_smoke_job_knows_every_endpoint_and_gets_no_secrets() -> None:
+    container = main(jobs.JobRequest(jobs.SMOKE, 5, "2.0.0", 4, "upgrade"))
+    assert container["args"] == [
         "smoke",
-        "--backend-url",
+        "--backend",
         "http://market-backend.shop.svc:8000",
-        "--orderbook",
+        "--orderbook-http",
+        "http://market-orderbook-0.market-orderbook.shop.svc:8001",
+        "--orderbook-grpc",
         "market-orderbook-0.market-orderbook.shop.svc:50051",
-        "--reality-url",
-        "http://market-reality.shop.svc:8002",
     ]
+    assert container["env"] == [{"name": "HOME", "value": "/tmp"}]
 
 
 def test_names_are_deterministic_and_differ_per_attempt() -> None:

@@ -85,7 +85,7 @@ def test_workloads_run_em_with_the_given_version_and_probes() -> None:
     items = build(parse(), version="1.1.0")
     backend = container(find(items, "Deployment", "market-backend"))
     assert backend["image"] == "ghcr.io/everything-market/em:1.1.0"
-    assert (backend["command"], backend["args"]) == (["em"], ["backend"])
+    assert backend["args"] == ["backend"] and "command" not in backend
     assert backend["readinessProbe"]["httpGet"] == {"path": "/health", "port": 8000}
     assert backend["livenessProbe"]["httpGet"] == {"path": "/health", "port": 8000}
     orderbook = container(find(items, "StatefulSet", "market-orderbook"))
@@ -225,7 +225,8 @@ def test_reality_sources_and_llm_settings() -> None:
     reality = find(items, "Deployment", "market-reality")
     values = env(container(reality))
     assert values["LLM_API_KEY"] == {"secretKeyRef": {"name": "llm", "key": "LLM_API_KEY"}}
-    volume = reality["spec"]["template"]["spec"]["volumes"][-1]
+    volumes = reality["spec"]["template"]["spec"]["volumes"]
+    (volume,) = [v for v in volumes if v["name"] == "sources"]
     assert volume["configMap"]["name"] == "market-settings"
 
 

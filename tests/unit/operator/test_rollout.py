@@ -387,3 +387,54 @@ def test_job_names_carry_the_market_and_revision() -> None:
     world.reconcile()
     (name,) = world.created_jobs
     assert name.startswith("market-migrate-r1-") and len(name) <= naming.MAX_NAME
+
+
+def test_with_plain_head_reports_the_downgrade_job_guards_data_loss() -> None:
+    """`em migrate` reports only the head: the rollback goes ahead and the Job refuses."""
+    world = MarketWorld()
+    world.install("1.0.0", "0001")
+    upgraded(world, "1.1.0", "0002")
+    world.pods_ready()
+    world.reconcile()
+    world.finish_job("smoke", ok=False, message="FAIL backend: /health answered 500")
+    world.reconcile()
+    assert world.status["phase"] == "Downgrading"
+    args = world.job_manifests[world.active_job("downgrade")]["spec"]["template"]["spec"][
+        "containers"
+    ][0]["args"]
+    assert args == ["migrate", "downgrade", "0001"]
+    world.finish_job(
+        "downgrade",
+        ok=False,
+        message=(
+            "em migrate: downgrade would undo data-losing revisions 0002; "
+            "pass allow_data_loss=True to proceed"
+        ),
+    )
+    world.reconcile()
+    assert world.status["phase"] == "Degraded"
+    assert world.condition("Ready")["reason"] == "DataLossRefused"
+    assert world.status["currentVersion"] == "1.1.0"
+
+
+def test_with_plain_head_reports_history_order_tells_back_from_forward() -> None:
+    world = MarketWorld()
+    world.install("1.0.0", "0001")
+    upgraded(world, "1.1.0", "0002")
+    world.pods_ready()
+    world.reconcile()
+    world.finish_job("smoke")
+    world.reconcile()
+    world.edit_spec(version="1.0.0")
+    world.reconcile()
+    assert world.status["rollout"]["kind"] == "Rollback"
+    world.finish_job("downgrade", message="0001")
+    world.reconcile()
+    world.pods_ready()
+    world.reconcile()
+    world.finish_job("smoke")
+    world.reconcile()
+    assert world.status["phase"] == "Ready"
+    world.edit_spec(version="1.1.0")
+    world.reconcile()
+    assert world.status["rollout"]["kind"] == "Upgrade"
