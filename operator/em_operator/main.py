@@ -8,6 +8,7 @@ from typing import Any
 
 import kopf
 
+from em_common import logs
 from em_operator import serving, settings
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ def run(argv: list[str] | None = None) -> int:
     """`em operator`: blocks until SIGTERM. Settings come from `EM_OPERATOR_*`, not flags."""
     from em_operator.handlers import registry  # noqa: F401  (registers the handlers)
 
+    logs.configure(service="operator")
     if argv:
         logger.warning("ignoring arguments", extra={"argv": argv})
     config = settings.get()

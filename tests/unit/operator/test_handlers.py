@@ -8,7 +8,7 @@ import kopf
 from aiohttp.test_utils import make_mocked_request
 
 from em_operator import metrics, serving
-from em_operator.handlers import migrations, observing, registry
+from em_operator.handlers import migrations, observing, registry, rollback
 from em_operator.runbook import naming, observed
 
 
@@ -94,3 +94,11 @@ async def test_metrics_endpoint_reports_the_phase_per_market() -> None:
     assert 'em_operator_market_phase{market="market",namespace="shop",phase="Ready"} 1.0' in text
     assert (await serving.healthz(make_mocked_request("GET", "/healthz"))).status == 200
     metrics.forget("shop", "market")
+
+
+def test_the_image_catalog_knows_the_repository_migrations() -> None:
+    catalog = rollback.image_catalog()
+    heads = [r for r in catalog.parents if not any(r in p for p in catalog.parents.values())]
+    assert len(heads) == 1
+    roots = [r for r, parents in catalog.parents.items() if not parents]
+    assert catalog.undone(heads[0], roots[0]) is not None or heads == roots
