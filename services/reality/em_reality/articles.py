@@ -15,12 +15,46 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from em_reality import errors
 
 _TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "ref", "ref_src", "cmpid",
-     "ito", "ocid", "taid", "guccounter", "smid", "src", "feature", "rss", "cid"}
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "ref",
+        "ref_src",
+        "cmpid",
+        "ito",
+        "ocid",
+        "taid",
+        "guccounter",
+        "smid",
+        "src",
+        "feature",
+        "rss",
+        "cid",
+    }
 )
 _TWO_LEVEL_SUFFIXES = frozenset(
-    {"co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "co.jp", "co.nz", "co.in",
-     "com.br", "com.cn", "com.hk", "com.sg", "co.za", "com.mx", "co.kr"}
+    {
+        "co.uk",
+        "org.uk",
+        "ac.uk",
+        "gov.uk",
+        "com.au",
+        "net.au",
+        "co.jp",
+        "co.nz",
+        "co.in",
+        "com.br",
+        "com.cn",
+        "com.hk",
+        "com.sg",
+        "co.za",
+        "com.mx",
+        "co.kr",
+    }
 )
 _PARAGRAPH_SPLIT = re.compile(r"\n\s*\n|\r\n\s*\r\n")
 

@@ -21,3 +21,7 @@ class InvalidArticleError(RealityError, ValueError):
 
 class InvalidLexiconError(RealityError, ValueError):
     """A keyword lexicon entry is empty or its weight lies outside [-1, 1]."""
+
+
+class InvalidScoreInputError(RealityError, ValueError):
+    """A scoring input is out of range (trust outside [0, 1], negative related_docs)."""

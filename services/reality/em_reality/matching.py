@@ -90,8 +90,9 @@ class SymbolMatcher:
         in_lead = self.symbols_in(lead_text)
         in_rest = self.symbols_in(rest_text)
         results = [
-            self._scored(symbol, in_title.get(symbol, []), in_lead.get(symbol, []),
-                         in_rest.get(symbol, []))
+            self._scored(
+                symbol, in_title.get(symbol, []), in_lead.get(symbol, []), in_rest.get(symbol, [])
+            )
             for symbol in {*in_title, *in_lead, *in_rest}
         ]
         results.sort(key=lambda match: (-match.relevance, match.symbol))

@@ -123,9 +123,7 @@ class Deduplicator(Generic[VectorT]):
                 closed += 1
         return closed
 
-    def _join(
-        self, story: Story, url: str, domain: str, vector: VectorT, timestamp: float
-    ) -> None:
+    def _join(self, story: Story, url: str, domain: str, vector: VectorT, timestamp: float) -> None:
         story.members.append(url)
         if domain not in story.domains:
             story.domains.append(domain)

@@ -18,6 +18,7 @@ from typing import Generic, Protocol, TypeVar
 from em_reality.dedupe import vectors
 
 VectorT = TypeVar("VectorT")
+VectorT_contra = TypeVar("VectorT_contra", contravariant=True)
 _RAW_SLACK = 1e-9
 
 
@@ -28,10 +29,10 @@ class Hit:
     timestamp: float
 
 
-class VectorIndex(Protocol[VectorT]):
-    def add(self, key: str, vector: VectorT, timestamp: float) -> None: ...
+class VectorIndex(Protocol[VectorT_contra]):
+    def add(self, key: str, vector: VectorT_contra, timestamp: float) -> None: ...
 
-    def query(self, vector: VectorT, min_similarity: float, limit: int = 5) -> list[Hit]:
+    def query(self, vector: VectorT_contra, min_similarity: float, limit: int = 5) -> list[Hit]:
         """Hits at or above ``min_similarity``, best first (ties: earliest added first)."""
         ...
 
@@ -71,8 +72,8 @@ class _Clock:
 class SparseIndex:
     """Inverted index over L2-normalised sparse vectors with calibrated scores."""
 
-    def __init__(self, calibration: vectors.Calibration = vectors.Calibration()) -> None:
-        self._calibration = calibration
+    def __init__(self, calibration: vectors.Calibration | None = None) -> None:
+        self._calibration = calibration or vectors.Calibration()
         self._postings: dict[str, dict[str, float]] = {}
         self._vectors: dict[str, Mapping[str, float]] = {}
         self._clock = _Clock()
@@ -88,7 +89,9 @@ class SparseIndex:
             self._postings.setdefault(feature, {})[key] = weight
         self._clock.stamp(key, timestamp)
 
-    def query(self, vector: Mapping[str, float], min_similarity: float, limit: int = 5) -> list[Hit]:
+    def query(
+        self, vector: Mapping[str, float], min_similarity: float, limit: int = 5
+    ) -> list[Hit]:
         scores: dict[str, float] = {}
         postings = self._postings
         for feature, weight in vector.items():
@@ -103,12 +106,11 @@ class SparseIndex:
             ((raw, key) for key, raw in scores.items() if raw >= floor),
             key=lambda item: (-item[0], seq[item[1]]),
         )
-        hits = [
+        return [
             Hit(key, similarity, self._clock.time[key])
             for raw, key in ranked[:limit]
             if (similarity := self._calibration(raw)) >= min_similarity
         ]
-        return hits
 
     def evict_before(self, timestamp: float) -> list[str]:
         gone = self._clock.expired(timestamp)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-STOPWORDS: frozenset[str] = frozenset(
-    """
+_WORDS = """
     a about above after again against all also am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from
     further had has have having he her here hers herself him himself his how i if in into is it
@@ -15,7 +14,8 @@ STOPWORDS: frozenset[str] = frozenset(
     co ltd plc llc said says say saying told according added reported report reports reporting
     monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow week weeks
     year years month months day days new one two three first last next since still however
-    while among around roughly nearly almost some many much several including include us
+    among around roughly nearly almost many much several including include us
     update source wire news editing copyright reserved rights read story
-    """.split()
-)
+"""
+
+STOPWORDS: frozenset[str] = frozenset(_WORDS.split())

@@ -11,7 +11,7 @@ import re
 
 _DATELINE = re.compile(
     r"^\s*(?:[A-Z][A-Z .'/-]{1,40}(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*)?"
-    r"(?:\([A-Za-z .&'-]{2,40}\)\s*)?(?:-{1,2}|–|—)\s+"
+    r"(?:\([A-Za-z .&'-]{2,40}\)\s*)?(?:-{1,2}|\u2013|\u2014)\s+"
 )
 _BOILERPLATE = re.compile(
     r"^\s*(?:\((?:additional\s+)?(?:reporting|writing|editing)\b.*\)|copyright\b.*"
@@ -20,9 +20,10 @@ _BOILERPLATE = re.compile(
     r"|\((?:c|©)\)\s*\d{4}.*)\s*$",
     re.IGNORECASE | re.DOTALL,
 )
-_TITLE_TAG = re.compile(r"^\s*(?:UPDATE\s*\d*|REFILE|CORRECTED|BREAKING|EXCLUSIVE)\s*[-:]+\s*",
-                        re.IGNORECASE)
-_TITLE_TAIL = re.compile(r"\s+[-|–—]\s+[\w .'&]{2,40}$")
+_TITLE_TAG = re.compile(
+    r"^\s*(?:UPDATE\s*\d*|REFILE|CORRECTED|BREAKING|EXCLUSIVE)\s*[-:]+\s*", re.IGNORECASE
+)
+_TITLE_TAIL = re.compile(r"\s+[-|\u2013\u2014]\s+[\w .'&]{2,40}$")
 
 
 def clean_title(title: str) -> str:
