@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from em_reality import articles, errors
 
@@ -36,6 +37,43 @@ class SymbolMatch:
     lead_mentions: int
     body_mentions: int
     terms: tuple[str, ...]
+
+
+class Matcher(Protocol):
+    def match_article(self, article: articles.Article) -> list[SymbolMatch]: ...
+
+
+def score_mentions(
+    symbol: str,
+    title: Sequence[str],
+    lead: Sequence[str],
+    rest: Sequence[str],
+    weights: RelevanceWeights,
+) -> SymbolMatch:
+    """Relevance from where the symbol's terms were found (title, lead, rest of the body)."""
+    relevance = 0.0
+    if title:
+        relevance += weights.title
+    if lead:
+        relevance += weights.lead
+    if rest:
+        relevance += weights.body * min(1.0, len(rest) / weights.body_saturation)
+    terms = tuple(sorted({" ".join(term.split()) for term in (*title, *lead, *rest)}))
+    return SymbolMatch(
+        symbol=symbol,
+        relevance=round(min(1.0, relevance), 4),
+        title_mentions=len(title),
+        lead_mentions=len(lead),
+        body_mentions=len(rest),
+        terms=terms,
+    )
+
+
+def split_article(title: str, body: str, lead: str | None = None) -> tuple[str, str, str]:
+    """(title, lead, rest of the body): the three places relevance distinguishes."""
+    lead_text = articles.lead_paragraph(body) if lead is None else lead
+    head, sep, rest = body.partition(lead_text) if lead_text else ("", "", body)
+    return title, lead_text, (f"{head} {rest}" if sep else body)
 
 
 class SymbolMatcher:
@@ -83,15 +121,15 @@ class SymbolMatcher:
 
     def match(self, title: str, body: str, lead: str | None = None) -> list[SymbolMatch]:
         """Matches sorted by relevance (highest first), then symbol."""
-        lead_text = articles.lead_paragraph(body) if lead is None else lead
-        head, sep, rest = body.partition(lead_text) if lead_text else ("", "", body)
-        rest_text = f"{head} {rest}" if sep else body
-        in_title = self.symbols_in(title)
-        in_lead = self.symbols_in(lead_text)
-        in_rest = self.symbols_in(rest_text)
+        parts = split_article(title, body, lead)
+        in_title, in_lead, in_rest = (self.symbols_in(part) for part in parts)
         results = [
-            self._scored(
-                symbol, in_title.get(symbol, []), in_lead.get(symbol, []), in_rest.get(symbol, [])
+            score_mentions(
+                symbol,
+                in_title.get(symbol, []),
+                in_lead.get(symbol, []),
+                in_rest.get(symbol, []),
+                self._weights,
             )
             for symbol in {*in_title, *in_lead, *in_rest}
         ]
@@ -100,24 +138,3 @@ class SymbolMatcher:
 
     def match_article(self, article: articles.Article) -> list[SymbolMatch]:
         return self.match(article.title, article.body, article.lead)
-
-    def _scored(
-        self, symbol: str, title: Sequence[str], lead: Sequence[str], rest: Sequence[str]
-    ) -> SymbolMatch:
-        weights = self._weights
-        relevance = 0.0
-        if title:
-            relevance += weights.title
-        if lead:
-            relevance += weights.lead
-        if rest:
-            relevance += weights.body * min(1.0, len(rest) / weights.body_saturation)
-        terms = tuple(sorted({" ".join(term.split()) for term in (*title, *lead, *rest)}))
-        return SymbolMatch(
-            symbol=symbol,
-            relevance=round(min(1.0, relevance), 4),
-            title_mentions=len(title),
-            lead_mentions=len(lead),
-            body_mentions=len(rest),
-            terms=terms,
-        )
