@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 
 from em_common import settings as common_settings
 
@@ -54,8 +54,8 @@ class Settings(common_settings.BaseServiceSettings):
     maintenance_message: str = "Everything Market is under maintenance; back soon."
     maintenance_retry_after_seconds: int = Field(60, ge=1)
 
-    host: str = "0.0.0.0"
-    port: int = Field(8000, ge=0, le=65535)
+    host: str = Field("0.0.0.0", validation_alias=AliasChoices("backend_host", "host"))
+    port: int = Field(8000, ge=0, le=65535, validation_alias=AliasChoices("backend_port", "port"))
     drain_seconds: float = Field(10.0, ge=0)
 
     orderbook_timeout_ms: int = Field(200, ge=10, le=200)
