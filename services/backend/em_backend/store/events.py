@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -24,36 +24,46 @@ class Held:
     delta: Decimal
 
 
-async def exists(session: AsyncSession, event_id: str) -> bool:
-    found = await session.scalar(select(tables.Event.id).where(tables.Event.event_id == event_id))
-    return found is not None
+@dataclass(frozen=True)
+class EventRow:
+    event: contracts.RealityEvent
+    source: str
+    status: str
+    reason: str | None
 
 
-async def insert_event(
-    session: AsyncSession,
-    event: contracts.RealityEvent,
-    *,
-    source: str,
-    status: str,
-    reason: str | None,
-    now: datetime,
-) -> bool:
-    """Insert the event row; False when another writer stored the same event_id first."""
+async def existing_ids(session: AsyncSession, event_ids: Iterable[str]) -> set[str]:
+    wanted = set(event_ids)
+    result = await session.scalars(
+        select(tables.Event.event_id).where(tables.Event.event_id.in_(wanted))
+    )
+    return set(result.all())
+
+
+async def insert_events(session: AsyncSession, rows: Sequence[EventRow], now: datetime) -> int:
+    """Insert event rows; returns how many were new (others were stored concurrently)."""
+    if not rows:
+        return 0
     stmt = (
         insert(tables.Event)
         .values(
-            event_id=event.event_id,
-            source=source,
-            payload=event.model_dump(mode="json"),
-            status=status,
-            reason=reason,
-            received_at=now,
-            decided_at=now if status == "applied" else None,
+            [
+                {
+                    "event_id": row.event.event_id,
+                    "source": row.source,
+                    "payload": row.event.model_dump(mode="json"),
+                    "status": row.status,
+                    "reason": row.reason,
+                    "received_at": now,
+                    "decided_at": now if row.status == "applied" else None,
+                }
+                for row in rows
+            ]
         )
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(tables.Event.id)
     )
-    return (await session.scalar(stmt)) is not None
+    return len((await session.scalars(stmt)).all())
 
 
 def add_llm_calls(session: AsyncSession, event: contracts.RealityEvent, now: datetime) -> None:
