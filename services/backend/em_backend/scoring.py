@@ -10,12 +10,12 @@ locks are taken: a slow orderbook must not hold rows locked.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from em_backend.db import tables
@@ -106,7 +106,7 @@ class Board:
     locked: Locked
     index_defs: Mapping[str, list[indexes.Component]]
     values: dict[str, Decimal]
-    rows: list[tables.ScoreChange] = field(default_factory=list)
+    rows: list[dict[str, object]] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)
 
     def apply(self, event: contracts.RealityEvent, now: datetime) -> list[Change]:
@@ -123,15 +123,15 @@ class Board:
         source = primary_source(event)
         for change in changes:
             self.rows.append(
-                tables.ScoreChange(
-                    symbol=change.symbol,
-                    event_id=event.event_id,
-                    old_score=change.old,
-                    new_score=change.new,
-                    delta=change.delta,
-                    source=source,
-                    created_at=now,
-                )
+                {
+                    "symbol": change.symbol,
+                    "event_id": event.event_id,
+                    "old_score": change.old,
+                    "new_score": change.new,
+                    "delta": change.delta,
+                    "source": source,
+                    "created_at": now,
+                }
             )
         return changes
 
@@ -158,13 +158,27 @@ async def open_board(
     return Board(locked=locked, index_defs=index_defs, values=values)
 
 
-def finish(
+async def finish(
     session: AsyncSession, board: Board, pressures: Mapping[str, Pressure], now: datetime
 ) -> list[Quote]:
-    """Queue the score_changes rows and reprice every touched symbol (caller flushes)."""
-    session.add_all(board.rows)
+    """Write the score_changes rows, reprice every touched symbol, store history points."""
+    await bulk_insert(session, tables.ScoreChange, board.rows)
     touched = {s: board.locked[s] for s in board.touched}
-    return _reprice_locked(session, touched, pressures, now)
+    quotes, history = _reprice_locked(touched, pressures, now)
+    await bulk_insert(session, tables.ScoreHistory, history)
+    await session.flush()
+    return quotes
+
+
+async def bulk_insert(
+    session: AsyncSession, model: type[tables.Base], rows: Sequence[Mapping[str, object]]
+) -> None:
+    """One cached executemany on the table (no ORM unit of work: these rows are only
+    written, never read back in the same transaction)."""
+    if rows:
+        table = model.__table__
+        assert isinstance(table, Table)
+        await session.execute(insert(table), list(rows))
 
 
 async def reprice(
@@ -175,15 +189,17 @@ async def reprice(
 ) -> list[Quote]:
     """Recompute Final Prices from the stored Reality Scores and fresh market pressure."""
     locked = await lock(session, symbols)
-    quotes = _reprice_locked(session, locked, pressures, now or datetime.now(UTC))
+    quotes, history = _reprice_locked(locked, pressures, now or datetime.now(UTC))
+    await bulk_insert(session, tables.ScoreHistory, history)
     await session.flush()
     return quotes
 
 
 def _reprice_locked(
-    session: AsyncSession, locked: Locked, pressures: Mapping[str, Pressure], now: datetime
-) -> list[Quote]:
+    locked: Locked, pressures: Mapping[str, Pressure], now: datetime
+) -> tuple[list[Quote], list[dict[str, object]]]:
     quotes: list[Quote] = []
+    history: list[dict[str, object]] = []
     for symbol in sorted(locked):
         stock, score = locked[symbol]
         pressure = pressures.get(symbol)
@@ -201,17 +217,17 @@ def _reprice_locked(
             blending.confidence(trades, stale=stale) if market is not None else Decimal(0)
         )
         score.updated_at = now
-        session.add(
-            tables.ScoreHistory(
-                symbol=symbol,
-                ts=now,
-                final_price=final,
-                reality_score=score.reality_score,
-                market_price=market,
-            )
+        history.append(
+            {
+                "symbol": symbol,
+                "ts": now,
+                "final_price": final,
+                "reality_score": score.reality_score,
+                "market_price": market,
+            }
         )
         quotes.append(stock_store.quote_of(stock, score, stale=stale and market is not None))
-    return quotes
+    return quotes, history
 
 
 async def recompute_index(session: AsyncSession, index: str, now: datetime | None = None) -> None:

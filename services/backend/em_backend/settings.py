@@ -63,7 +63,7 @@ class Settings(common_settings.BaseServiceSettings):
     orderbook_breaker_reset_seconds: float = Field(5.0, gt=0)
 
     ingest_max_skew_seconds: int = Field(600, ge=1)
-    consumer_batch: int = Field(64, ge=1, le=1024)
+    consumer_batch: int = Field(256, ge=1, le=1024)
     cache_refresh_seconds: float = Field(30.0, gt=0)
 
     ws_queue_size: int = Field(256, ge=1)

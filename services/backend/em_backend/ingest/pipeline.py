@@ -19,6 +19,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from em_backend import errors, scoring
+from em_backend.db import tables
 from em_backend.domain import blending, indexes, screening
 from em_backend.ingest import checks
 from em_backend.live import messages
@@ -188,8 +189,7 @@ class Ingestor:
                 window[source] = window.get(source, Decimal(0)) + abs(change.delta)
             outcomes.append(Outcome(event.event_id, "applied", changes=changes))
         await self._write_events(session, events, outcomes, now)
-        quotes = scoring.finish(session, board, pressures, now)
-        await session.flush()
+        quotes = await scoring.finish(session, board, pressures, now)
         return outcomes, quotes
 
     async def _write_events(
@@ -211,10 +211,14 @@ class Ingestor:
         inserted = await event_store.insert_events(session, rows, now)
         if inserted != len(rows):
             raise RaceLost("an event of this batch was stored concurrently")
-        for event, outcome in zip(events, outcomes, strict=True):
-            event_store.add_llm_calls(session, event, now)
-            if outcome.held:
-                event_store.add_audits(session, event.event_id, outcome.held, now)
+        calls = [row for event in events for row in event_store.llm_call_rows(event, now)]
+        audits = [
+            row
+            for event, outcome in zip(events, outcomes, strict=True)
+            for row in event_store.audit_rows(event.event_id, outcome.held, now)
+        ]
+        await scoring.bulk_insert(session, tables.LlmCall, calls)
+        await scoring.bulk_insert(session, tables.LlmAudit, audits)
 
     async def apply_approved(
         self, session: AsyncSession, event: contracts.RealityEvent, now: datetime
@@ -225,8 +229,7 @@ class Ingestor:
         pressures = await self._pricing.pressures(scoring.affected(direct, index_defs))
         board = await scoring.open_board(session, direct, index_defs)
         changes = board.apply(event, now)
-        quotes = scoring.finish(session, board, pressures, now)
-        await session.flush()
+        quotes = await scoring.finish(session, board, pressures, now)
         return changes, quotes
 
     def _screen(
