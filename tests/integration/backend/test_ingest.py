@@ -84,7 +84,8 @@ async def test_signed_event_over_nats_moves_score_once(
     ]
     stored = await helpers.rows(database_url, "SELECT final_price FROM scores WHERE symbol='ELON'")
     assert str(stored[0][0]) == "57.25"
-    assert await helpers.count(database_url, "llm_calls") == 1
+    calls = await helpers.rows(database_url, "SELECT model, output IS NULL, valid FROM llm_calls")
+    assert calls == [("m", True, True)]
     before = await helpers.table_counts(database_url)
 
     # The same event again, past JetStream's own dedupe (new Msg-Id): nothing changes.

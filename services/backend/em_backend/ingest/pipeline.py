@@ -217,7 +217,15 @@ class Ingestor:
             for event, outcome in zip(events, outcomes, strict=True)
             for row in event_store.audit_rows(event.event_id, outcome.held, now)
         ]
-        await scoring.bulk_insert(session, tables.LlmCall, calls)
+        # A call without output gets SQL NULL (the column default), not JSON null.
+        await scoring.bulk_insert(
+            session, tables.LlmCall, [c for c in calls if c["output"] is not None]
+        )
+        await scoring.bulk_insert(
+            session,
+            tables.LlmCall,
+            [{k: v for k, v in c.items() if k != "output"} for c in calls if c["output"] is None],
+        )
         await scoring.bulk_insert(session, tables.LlmAudit, audits)
 
     async def apply_approved(
