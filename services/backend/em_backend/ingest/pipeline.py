@@ -86,7 +86,11 @@ class Ingestor:
     ) -> Outcome:
         """Process one signed event; raises IngestRejected when it is refused."""
         incoming = Incoming(body, signature, via, received_at or datetime.now(UTC))
-        (result,) = await self.ingest_many([incoming])
+        try:
+            (result,) = await self.ingest_many([incoming])
+        except RaceLost:
+            # Stored concurrently (the same event over NATS): now it is a duplicate.
+            (result,) = await self.ingest_many([incoming])
         if isinstance(result, errors.IngestRejected):
             raise result
         return result
