@@ -22,6 +22,8 @@ from em_common import signing
 logger = logging.getLogger(__name__)
 
 
+# Dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in a
+# worker thread, a thread hop per request that costs more than the hot reads themselves.
 async def get_runtime(conn: HTTPConnection) -> Runtime:
     runtime: Runtime = conn.app.state.runtime
     return runtime
