@@ -27,7 +27,7 @@ from em_backend.app import create_app
 from em_backend.runtime import Runtime
 from em_backend.settings import Settings
 from em_cli.devstack import ports
-from em_common import messaging
+from em_common import contracts, messaging
 from tests.support.orderbook_standin import OrderbookStandIn
 
 ADMIN_KEY = "test-admin-key-0123456789abcdef0123456789"
@@ -56,11 +56,15 @@ def settings_for(database_url: str, nats_url: str, orderbook_addr: str, **extra:
 
 
 async def empty_streams(nc: Nats) -> None:
+    """Fresh MARKET and REALITY streams and an empty control bucket (the NATS server lives
+    for the whole session: an earlier test may have left maintenance on)."""
     js = nc.jetstream()
     for name in ("MARKET", "REALITY"):
         with contextlib.suppress(js_errors.NotFoundError):
             await js.delete_stream(name)
-    await messaging.ensure_streams(js)
+    with contextlib.suppress(js_errors.NotFoundError):
+        await js.delete_key_value(contracts.CONTROL_BUCKET)
+    await messaging.ensure_topology(js)
 
 
 @dataclass
