@@ -147,6 +147,7 @@ async def running(settings: Settings) -> AsyncIterator[Runtime]:
             hub=hub,
             fanout=fanout,
             metrics=metrics,
+            paused=lambda: runtime.control.state.maintenance_on if runtime else False,
         )
         runtime.ws_account = runtime.trading.ws_account
         await _start(runtime)

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 
 import pydantic
 from fastapi import WebSocket
@@ -42,8 +43,10 @@ class Trading:
         hub: Hub,
         fanout: Fanout,
         metrics: Metrics,
+        paused: Callable[[], bool] = lambda: False,
     ) -> None:
         self.settings = settings
+        self._paused = paused
         self.metrics = TradingMetrics(metrics.registry)
         self._lag = metrics.settlement_lag
         self.orders = Orders(
@@ -115,6 +118,8 @@ class Trading:
         interval = max(0.5, self.settings.pending_order_grace_seconds / 2)
         while True:
             await asyncio.sleep(interval)
+            if self._paused():
+                continue  # maintenance: writers are stopped
             try:
                 resolved = await self.orders.reconcile_once()
                 if resolved:
