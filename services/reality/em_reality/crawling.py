@@ -169,8 +169,9 @@ class Crawler:
             report.fetched += 1
             if response.not_modified:
                 return None, "html"
-            page = extracting.extract_page(response.text(), response.url)
-            if page is not None or self._renderer is None:
+            html = response.text()
+            page = extracting.extract_page(html, response.url)
+            if self._renderer is None or not self._needs_browser(page, html):
                 report.extracted += page is not None
                 return page, "html"
         if self._renderer is None:
@@ -181,6 +182,12 @@ class Crawler:
         page = extracting.extract_page(html, url)
         report.extracted += page is not None
         return page, "js"
+
+    def _needs_browser(self, page: extracting.PageText | None, html: str) -> bool:
+        """Nothing (or too little) came out of a page that runs scripts: render it."""
+        if page is not None and len(page.body) >= self._policy.min_chars:
+            return False
+        return "<script" in html.lower()
 
     def _article(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 
 class RealityError(Exception):
     """Base of every Reality Engine error."""
@@ -34,7 +36,7 @@ class RenderError(ExtractionError):
 class LlmError(RealityError):
     """The LLM call failed; `outcome` says how (``invalid_json``, ``timeout``, ``error``)."""
 
-    def __init__(self, message: str, outcome: str) -> None:
+    def __init__(self, message: str, outcome: Literal["invalid_json", "timeout", "error"]) -> None:
         super().__init__(message)
         self.outcome = outcome
 
