@@ -50,7 +50,7 @@ class CrawlReport:
     dropped: collections.Counter[str] = field(default_factory=collections.Counter)
     # Keys read to the end (kept or dropped by the prefilter): marked seen with the cycle's
     # events. Fetch failures are not here, so they are tried again next cycle.
-    done_keys: set[str] = field(default_factory=set)
+    done_keys: dict[str, str] = field(default_factory=dict)  # key -> source id
 
     def merge(self, other: CrawlReport) -> None:
         self.articles.extend(other.articles)
@@ -58,7 +58,7 @@ class CrawlReport:
         self.extracted += other.extracted
         self.skipped_seen += other.skipped_seen
         self.dropped.update(other.dropped)
-        self.done_keys |= other.done_keys
+        self.done_keys.update(other.done_keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +122,7 @@ class Crawler:
                 report.dropped["fetch_failed"] += 1
                 logger.info("article skipped", extra={"url": entry.url, "error": str(exc)})
                 continue
-            report.done_keys.add(key)
+            report.done_keys[key] = source.id
             self._keep(article, report)
 
     async def _read_entry(
@@ -153,7 +153,7 @@ class Crawler:
         if await self._seen([key]):
             report.skipped_seen += 1
             return
-        report.done_keys.add(key)
+        report.done_keys[key] = source.id
         self._keep(
             self._article(source, key, url, page.title, page.body, page.published_at,
                           page.language, via),
