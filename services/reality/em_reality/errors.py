@@ -1,4 +1,7 @@
-"""Errors raised by the Reality Engine; the edges (CLI, HTTP) translate them."""
+"""Errors raised by the Reality Engine; the edges (CLI, HTTP) translate them.
+
+The first group is raised by the pure core (bad inputs), the second by the I/O side.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,26 @@ from typing import Literal
 
 class RealityError(Exception):
     """Base of every Reality Engine error."""
+
+
+class InvalidConstantsError(RealityError, ValueError):
+    """A ``RealityConstants`` value breaks an invariant (e.g. group above duplicate)."""
+
+
+class InvalidSymbolError(RealityError, ValueError):
+    """A symbol descriptor cannot be matched (empty symbol, empty alias)."""
+
+
+class InvalidArticleError(RealityError, ValueError):
+    """An article lacks what the pipeline needs (no URL, naive timestamp)."""
+
+
+class InvalidLexiconError(RealityError, ValueError):
+    """A keyword lexicon entry is empty or its weight lies outside [-1, 1]."""
+
+
+class InvalidScoreInputError(RealityError, ValueError):
+    """A scoring input is out of range (trust outside [0, 1], negative related_docs)."""
 
 
 class SourcesError(RealityError, ValueError):
@@ -36,7 +59,9 @@ class RenderError(ExtractionError):
 class LlmError(RealityError):
     """The LLM call failed; `outcome` says how (``invalid_json``, ``timeout``, ``error``)."""
 
-    def __init__(self, message: str, outcome: Literal["invalid_json", "timeout", "error"]) -> None:
+    def __init__(
+        self, message: str, outcome: Literal["invalid_json", "timeout", "error"]
+    ) -> None:
         super().__init__(message)
         self.outcome = outcome
 
