@@ -59,9 +59,7 @@ class RenderError(ExtractionError):
 class LlmError(RealityError):
     """The LLM call failed; `outcome` says how (``invalid_json``, ``timeout``, ``error``)."""
 
-    def __init__(
-        self, message: str, outcome: Literal["invalid_json", "timeout", "error"]
-    ) -> None:
+    def __init__(self, message: str, outcome: Literal["invalid_json", "timeout", "error"]) -> None:
         super().__init__(message)
         self.outcome = outcome
 

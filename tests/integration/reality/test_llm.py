@@ -94,9 +94,7 @@ async def test_timeout_falls_back(llm_standin: LlmStandIn, make_runner: RunnerFa
     assert outcome.call is not None and outcome.call.outcome == "timeout"
 
 
-async def test_server_error_falls_back(
-    llm_standin: LlmStandIn, make_runner: RunnerFactory
-) -> None:
+async def test_server_error_falls_back(llm_standin: LlmStandIn, make_runner: RunnerFactory) -> None:
     llm_standin.script(Reply.error(500))
     outcome = await make_runner().assess(["ELON"], "Robot", TEXT)
 
