@@ -44,6 +44,8 @@ class Runtime:
         with contextlib.suppress(Exception):
             await self.renderer.close()
         await self.engine.llm.close()
+        if self.engine.leader is not None:
+            await self.engine.leader.release()
         if self.link is not None:
             await self.link.close()
         await self.http_client.aclose()

@@ -36,9 +36,10 @@ def encode(payload: Mapping[str, Any], secret: str) -> tuple[bytes, dict[str, st
 class NatsLink:
     """A NATS connection made in the background and kept: start-up never waits for NATS."""
 
-    def __init__(self, url: str, name: str = "em-reality") -> None:
+    def __init__(self, url: str, name: str = "em-reality", connect_timeout: float = 5.0) -> None:
         self._url = url
         self._name = name
+        self._connect_timeout = connect_timeout
         self.client: Client | None = None
         self._topology_ok = False
         self._lock = asyncio.Lock()
@@ -52,8 +53,12 @@ class NatsLink:
         async with self._lock:
             if self.client is None or self.client.is_closed:
                 try:
-                    self.client = await messaging.connect(self._url, name=self._name)
-                except (nats.errors.Error, OSError) as exc:
+                    # nats.py keeps retrying a first connection forever when reconnects are
+                    # endless; the relay would hang, so give up here and retry next tick.
+                    self.client = await asyncio.wait_for(
+                        messaging.connect(self._url, name=self._name), self._connect_timeout
+                    )
+                except (nats.errors.Error, OSError, TimeoutError) as exc:
                     self.client = None
                     raise errors.PublishError(f"NATS unreachable at {self._url}: {exc}") from exc
             js = self.client.jetstream()

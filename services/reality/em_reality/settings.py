@@ -33,6 +33,7 @@ class RealitySettings(settings.BaseServiceSettings):
     reality_min_chars: int = Field(300, ge=0)
     reality_languages: str = "en"
     reality_chromium: Path = Path("/usr/bin/chromium")
+    reality_publish_timeout: float = Field(5.0, gt=0)
 
     @property
     def llm_configured(self) -> bool:
