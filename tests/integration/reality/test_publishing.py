@@ -44,13 +44,13 @@ async def _ours(nc: Client, event_ids: set[str]) -> list[Message]:
     return [m for m in await _stream_messages(nc) if m[0] in event_ids]
 
 
-async def _until(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
+async def _until(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await check():
             return
         await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    raise AssertionError(f"timed out after {within}s waiting for {what}")
 
 
 async def test_events_are_signed_published_once_and_not_republished_after_restart(
