@@ -81,6 +81,10 @@ async def _serve(config: RealitySettings) -> int:
 async def _once(config: RealitySettings, *, dry_run: bool, as_json: bool) -> int:
     runtime = assembly.assemble(config, dry_run=dry_run)
     try:
+        leader = runtime.engine.leader
+        if leader is not None and not await leader.ensure():
+            sys.stderr.write("another replica holds the leader lock; try --dry-run\n")
+            return 1
         result = await runtime.engine.cycle(dry_run=dry_run)
         if not dry_run and runtime.engine.relay is not None:
             await runtime.engine.relay.drain()
