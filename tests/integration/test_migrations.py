@@ -41,8 +41,10 @@ def test_upgrade_downgrade_upgrade_round_trip(empty_database_url: str) -> None:
     url = empty_database_url
     assert migrating.current(url) is None
 
+    assert not migrating.at_head(url)
     migrating.upgrade(url, "head")
     assert migrating.current(url) == migrating.heads()[0]
+    assert migrating.at_head(url)
     assert _public_tables(url) == _model_tables() | {"alembic_version"}
 
     migrating.downgrade(url, "base", allow_data_loss=True)

@@ -81,6 +81,11 @@ def current(database_url: str) -> str | None:
         engine.dispose()
 
 
+def at_head(database_url: str) -> bool:
+    """Whether the database is at the newest revision this code knows (readiness, smoke)."""
+    return current(database_url) in heads()
+
+
 def upgrade(database_url: str, target: str = "head") -> None:
     logger.info("migrating up", extra={"target": target})
     command.upgrade(make_config(database_url), target)
