@@ -40,10 +40,11 @@ class Assessor:
         keyword_scorer: keywords.KeywordScorer | None = None,
         deduplicator: clustering.Deduplicator[Any] | None = None,
         min_relevance: float = 0.3,
+        matcher: matching.Matcher | None = None,
     ) -> None:
         self._constants = constants
         self._min_relevance = min_relevance
-        self._matcher = matching.SymbolMatcher(symbols)
+        self._matcher: matching.Matcher = matcher or matching.SymbolMatcher(symbols)
         self._analyzer = analyzer
         self._keywords = keyword_scorer or keywords.KeywordScorer()
         self._dedupe = deduplicator or clustering.lexical_deduplicator(constants)

@@ -99,3 +99,16 @@ def test_invalid_descriptors_are_refused() -> None:
 
 def test_empty_symbol_list_matches_nothing() -> None:
     assert matching.SymbolMatcher([]).match("Apple", "Musk") == []
+
+
+def test_terms_starting_with_digits_punctuation_or_lowercase() -> None:
+    matcher = matching.SymbolMatcher(
+        [
+            articles.SymbolDescriptor("MMM", "3M", ()),
+            articles.SymbolDescriptor("T", "AT&T", ()),
+            articles.SymbolDescriptor("eBAY", "Online Auctions", ()),
+        ]
+    )
+    found = matcher.match("3M and AT&T's deal; eBAY rises", "")
+    assert sorted(m.symbol for m in found) == ["MMM", "T", "eBAY"]
+    assert matcher.match("13M users at&tx; EBAY; Ebay", "") == []

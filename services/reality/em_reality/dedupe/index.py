@@ -93,13 +93,14 @@ class SparseIndex:
         self, vector: Mapping[str, float], min_similarity: float, limit: int = 5
     ) -> list[Hit]:
         scores: dict[str, float] = {}
+        get = scores.get
         postings = self._postings
         for feature, weight in vector.items():
             posting = postings.get(feature)
             if posting is None:
                 continue
             for key, other in posting.items():
-                scores[key] = scores.get(key, 0.0) + weight * other
+                scores[key] = get(key, 0.0) + weight * other
         floor = self._calibration.inverse(min_similarity) - _RAW_SLACK
         seq = self._clock.seq
         ranked = sorted(
