@@ -55,7 +55,9 @@ class Runtime:
 
 def assemble(settings: RealitySettings, *, dry_run: bool = False) -> Runtime:
     """Wire the parts. Without `dry_run`, DATABASE_URL is required (outbox, seen-set, lock)."""
-    source_list = sources.load(settings.sources_file)
+    source_list = sources.load(
+        settings.sources_file, variables={"NEWSROOM_URL": settings.newsroom_url.rstrip("/")}
+    )
     if not dry_run and not settings.database_url:
         raise errors.ConfigError("DATABASE_URL is required to run the Reality Engine loop")
     agent = settings.reality_user_agent

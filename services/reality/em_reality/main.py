@@ -56,7 +56,7 @@ def run(argv: Sequence[str]) -> int:
 
 def _check_sources(file: Path | None) -> int:
     path = file or settings.load(RealitySettings).sources_file
-    for source in sources.load(path):
+    for source in sources.load(path, variables={"NEWSROOM_URL": "http://127.0.0.1:8003"}):
         state = "enabled " if source.enabled else "disabled"
         sys.stdout.write(f"{state} {source.id:<24} {source.kind:<4} {source.entry_url}\n")
     return 0
@@ -69,7 +69,7 @@ async def _serve(config: RealitySettings) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     app = serving.build_app(runtime.engine, runtime.registry, runtime.link)
-    http_runner, _ = await serving.start(app, config.reality_http_host, config.reality_http_port)
+    http_runner, _ = await serving.start(app, config.reality_host, config.reality_port)
     try:
         await runtime.engine.run(stop)
     finally:

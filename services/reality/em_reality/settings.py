@@ -26,8 +26,10 @@ class RealitySettings(settings.BaseServiceSettings):
     llm_calls_per_hour: int = Field(10, ge=0)
     llm_timeout: float = Field(30.0, gt=0)
 
-    reality_http_host: str = "0.0.0.0"
-    reality_http_port: int = Field(8002, ge=0, le=65535)
+    reality_host: str = "0.0.0.0"
+    reality_port: int = Field(8002, ge=0, le=65535)
+    # Substituted for ${NEWSROOM_URL} in the sources file (the demo newsroom's address).
+    newsroom_url: str = "http://127.0.0.1:8003"
     reality_user_agent: str = "EverythingMarketBot/0.1 (+https://everything.market/bot)"
     reality_fetch_timeout: float = Field(20.0, gt=0)
     reality_min_chars: int = Field(300, ge=0)

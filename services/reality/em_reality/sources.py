@@ -8,7 +8,8 @@ documented in services/reality/README.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
@@ -110,11 +111,30 @@ def parse(document: object, origin: str = "sources.yaml") -> list[Source]:
     return result
 
 
-def load(path: Path | str) -> list[Source]:
-    """Read and validate a sources file (all entries, enabled or not)."""
+_VARIABLE = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
+
+
+def substitute(text: str, variables: Mapping[str, str], origin: str) -> str:
+    """Replace `${NAME}` with the value the caller supplies; an unknown name is an error."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in variables:
+            line = text.count("\n", 0, match.start()) + 1
+            raise errors.SourcesError(f"{origin}: line {line}: unknown variable ${{{name}}}")
+        return variables[name]
+
+    return _VARIABLE.sub(value, text)
+
+
+def load(path: Path | str, variables: Mapping[str, str] | None = None) -> list[Source]:
+    """Read and validate a sources file (all entries, enabled or not).
+
+    `variables` fill `${NAME}` placeholders (the demo file uses `${NEWSROOM_URL}`).
+    """
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = substitute(file.read_text(encoding="utf-8"), variables or {}, str(file))
     except OSError as exc:
         raise errors.SourcesError(f"{file}: cannot read: {exc.strerror or exc}") from exc
     try:

@@ -60,7 +60,7 @@ def make_settings(tmp_path: Path, news_site: NewsSite) -> SettingsFactory:  # no
             "reality_api_secret": SECRET,
             "backend_url": news_site.base,
             "sources_file": sources_file,
-            "reality_http_port": 0,
+            "reality_port": 0,
             "reality_publish_timeout": 1.0,
             "llm_base_url": "",
             "llm_model": "",

@@ -59,8 +59,8 @@ async def test_feed_grows_and_answers_conditional_gets(newsroom: Running) -> Non
 
 
 def _demo_sources(base: str) -> list[sources.Source]:
-    text = (REPO / "services/reality/demo_sources.yaml").read_text(encoding="utf-8")
-    return sources.parse(__import__("yaml").safe_load(text.replace("http://127.0.0.1:8090", base)))
+    demo = REPO / "services/reality/demo_sources.yaml"
+    return sources.load(demo, variables={"NEWSROOM_URL": base})
 
 
 @pytest.mark.browser

@@ -19,8 +19,12 @@ def _entry(**fields: Any) -> dict[str, Any]:
 def test_shipped_source_files_are_valid() -> None:
     default = sources.load(REPO / "sources.yaml")
     assert default and sources.enabled(default) == []  # real feeds ship disabled
-    demo = sources.load(REPO / "services/reality/demo_sources.yaml")
+    demo_file = REPO / "services/reality/demo_sources.yaml"
+    demo = sources.load(demo_file, variables={"NEWSROOM_URL": "http://127.0.0.1:8003"})
     assert {s.kind for s in sources.enabled(demo)} == {"html", "js"}
+    assert all(s.entry_url.startswith("http://127.0.0.1:8003/") for s in demo)
+    with pytest.raises(errors.SourcesError, match=r"line \d+: unknown variable \$\{NEWSROOM_URL\}"):
+        sources.load(demo_file)
 
 
 def test_defaults() -> None:

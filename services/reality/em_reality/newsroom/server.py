@@ -23,6 +23,8 @@ from email.utils import format_datetime
 from importlib import resources
 
 from aiohttp import web
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from em_common import logs
 
@@ -212,12 +214,25 @@ async def serve(host: str, port: int, interval: float, initial: int) -> None:
         await runner.cleanup()
 
 
+class NewsroomSettings(BaseSettings):
+    """NEWSROOM_HOST, NEWSROOM_PORT, NEWSROOM_INTERVAL (command-line options win)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    newsroom_host: str = "127.0.0.1"
+    newsroom_port: int = Field(8003, ge=0, le=65535)
+    newsroom_interval: float = Field(8.0, gt=0)
+
+
 def run_newsroom(argv: Sequence[str]) -> int:
     """`em reality newsroom [--host H] [--port P] [--interval S] [--initial N]`."""
+    defaults = NewsroomSettings()
     parser = argparse.ArgumentParser(prog="em reality newsroom", description=BANNER)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8090)
-    parser.add_argument("--interval", type=float, default=8.0, help="seconds between articles")
+    parser.add_argument("--host", default=defaults.newsroom_host)
+    parser.add_argument("--port", type=int, default=defaults.newsroom_port)
+    parser.add_argument(
+        "--interval", type=float, default=defaults.newsroom_interval, help="seconds per article"
+    )
     parser.add_argument("--initial", type=int, default=3, help="articles published at start")
     args = parser.parse_args(list(argv))
     logs.configure("INFO", service="newsroom")
