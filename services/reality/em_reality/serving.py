@@ -1,4 +1,4 @@
-"""`/health` and `/metrics` on REALITY_HTTP_PORT (8002): probes and Prometheus."""
+"""`/health` and `/metrics` on REALITY_PORT (8002): probes and Prometheus."""
 
 from __future__ import annotations
 
@@ -41,7 +41,11 @@ def build_app(
         response.headers["Content-Type"] = CONTENT_TYPE_LATEST
         return response
 
+    async def get_root(_: web.Request) -> web.Response:
+        return web.json_response({"service": "reality", "endpoints": ["/health", "/metrics"]})
+
     app = web.Application()
+    app.router.add_get("/", get_root)
     app.router.add_get("/health", get_health)
     app.router.add_get("/metrics", get_metrics)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import sys
@@ -160,3 +161,32 @@ async def test_health_and_metrics(
     assert values["reality_llm_budget_remaining"] == 0
     assert "reality_cycle_duration_seconds" in values
     assert values["reality_is_leader"] == 1
+
+
+async def test_cycles_never_overlap_even_when_slower_than_the_interval(
+    make_settings: SettingsFactory, make_runtime: RuntimeFactory
+) -> None:
+    engine = make_runtime(make_settings(poll_interval=1), dry_run=True).engine
+    engine.poll_interval = 0.05  # far shorter than one cycle
+    running = 0
+    overlaps = 0
+    spans: list[tuple[float, float]] = []
+    stop = asyncio.Event()
+
+    async def slow_cycle(*, dry_run: bool = False) -> object:
+        nonlocal running, overlaps
+        running += 1
+        overlaps += running > 1
+        started = asyncio.get_running_loop().time()
+        await asyncio.sleep(0.2)
+        spans.append((started, asyncio.get_running_loop().time()))
+        running -= 1
+        if len(spans) == 4:
+            stop.set()
+        return None
+
+    engine.cycle = slow_cycle  # type: ignore[method-assign,assignment]
+    await asyncio.wait_for(engine.run(stop), 10)
+
+    assert overlaps == 0 and len(spans) == 4
+    assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans))
