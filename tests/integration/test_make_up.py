@@ -3,12 +3,15 @@ nothing behind. Runs `em dev up` (what `make up` calls after preparing .venv) on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,9 +78,15 @@ class Up:
         return self.proc.wait(60)
 
     def kill(self) -> None:
+        """Clean-up after a failure: the stack and every child it recorded."""
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        run = self.state / "run.json"
+        if run.exists():
+            for pid in json.loads(run.read_text())["pids"].values():
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:
@@ -90,8 +99,12 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path / "state"
+def state() -> Iterator[Path]:
+    # Not under pytest's tmp_path: pytest keeps that tree private (0700), and PostgreSQL runs
+    # as an unprivileged user when the tests run as root.
+    base = Path(tempfile.mkdtemp(prefix="em-up-"))
+    yield base / "state"
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def test_make_up_starts_keeps_data_and_stops_cleanly(state: Path) -> None:
