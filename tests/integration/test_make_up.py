@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from em_cli.devstack import ports, processes
+from em_cli.devstack import ports, processes, up
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,10 +116,12 @@ def test_make_up_starts_keeps_data_and_stops_cleanly(state: Path) -> None:
         pids = first.pids()
         assert {"postgres", "nats"} <= set(pids)
         assert all(_alive(pid) for pid in pids.values())
+        health = {service.name: service.health_path for service in up.SERVICES}
         for line in first.text().splitlines():
             match = re.match(r"\s+(\w+)\s+http://localhost:(\d+)$", line)
             if match:
-                assert processes.http_ok(f"http://127.0.0.1:{match.group(2)}/"), line
+                path = health[match.group(1)]
+                assert processes.http_ok(f"http://127.0.0.1:{match.group(2)}{path}"), line
         secrets = (state / "secrets.env").read_text()
         assert "JWT_SECRET=" in secrets
         assert secrets.split("JWT_SECRET=")[1].strip() not in first.text()
