@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,6 +99,15 @@ def _alive(pid: int) -> bool:
     return not (status.exists() and "State:\tZ" in status.read_text())
 
 
+def _any_score_moved(backend: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{backend}/api/v1/stocks", timeout=2) as resp:
+            listing = json.loads(resp.read())
+    except (OSError, ValueError):
+        return False
+    return any(item["reality_score"] != item["initial_score"] for item in listing["data"])
+
+
 @pytest.fixture
 def state() -> Iterator[Path]:
     # Not under pytest's tmp_path: pytest keeps that tree private (0700), and PostgreSQL runs
@@ -122,6 +132,13 @@ def test_make_up_starts_keeps_data_and_stops_cleanly(state: Path) -> None:
             if match:
                 path = health[match.group(1)]
                 assert processes.http_ok(f"http://127.0.0.1:{match.group(2)}{path}"), line
+        assert re.search(r"^\s+backend\s+http://localhost:\d+$", first.text(), re.MULTILINE)
+        # The demo newsroom publishes, the Reality Engine scores and signs, the backend applies:
+        # a reality score moves off its initial 50 without anyone touching anything.
+        backend = f"http://127.0.0.1:{first.env['BACKEND_PORT']}"
+        processes.wait_until(
+            lambda: _any_score_moved(backend), 120, "a reality event to move a demo symbol"
+        )
         secrets = (state / "secrets.env").read_text()
         assert "JWT_SECRET=" in secrets
         assert secrets.split("JWT_SECRET=")[1].strip() not in first.text()
