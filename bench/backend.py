@@ -1,10 +1,20 @@
-"""Backend benchmark: hot reads, ingest through NATS, WebSocket fan-out. One JSON line.
+"""Backend benchmark: hot reads, orders, ingest through NATS, WebSocket fan-out. One JSON line.
 
-Starts embedded PostgreSQL, NATS and `em backend` as a subprocess (the way it runs in
-production), plus a trivial FastAPI endpoint served by uvicorn the same way as the baseline.
-The load generator is a minimal keep-alive HTTP/1.1 client (32 connections) so the client,
-not the server, is not what gets measured. Orders (`POST /api/v1/orders`) are measured by
-the trading part once it lands (reported as null here).
+Starts embedded PostgreSQL, NATS, the orderbook and `em backend` as subprocesses (the way it
+runs in production), plus a trivial FastAPI endpoint served by uvicorn the same way as the
+baseline. The load generator is a minimal keep-alive HTTP/1.1 client (32 connections) so the
+client, not the server, is not what gets measured.
+
+The orderbook is the protocol stand-in (tests/support/orderbook_standin.py) until the real
+one lands on this branch. Orders are measured twice, one trader per connection, each
+request with its own client_order_id:
+- `orders_post`: resting limit buys (reservation row and ledger legs, gRPC PlaceOrder, the
+  answer recorded) - the durable order path;
+- `orders_crossing_post`: half the connections buy and half sell at one price, so most
+  orders trade and are settled inside the request (positions, collateral, ledger).
+Each also reports the backend's own latency histogram (bucket bounds) and the CPU time the
+backend process spent per request, a figure that does not depend on how busy the machine
+is (`load_avg`).
 """
 
 from __future__ import annotations
@@ -19,6 +29,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +47,8 @@ from em_common import contracts, messaging, migrating, signing  # noqa: E402
 CONNECTIONS = 32
 DURATION_S = 5.0
 WARMUP_S = 1.0
+ORDERS_DURATION_S = 5.0
+PASSWORD = "bench password 123"
 INGEST_EVENTS = 2000
 WS_CLIENTS = 1000
 WS_ROUNDS = 20
@@ -84,6 +98,102 @@ async def load(port: int, path: str) -> dict[str, float]:
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
         "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 2),
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _status(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    await reader.readexactly(length)
+    return int(head[9:12])
+
+
+async def order_load(
+    port: int, tokens: list[str], body: Callable[[int, int], dict[str, Any]], backend_pid: int
+) -> dict[str, Any]:
+    """POST /api/v1/orders from one connection per trader; CPU and statuses included."""
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    start = time.perf_counter()
+    record_from, stop_at = start + WARMUP_S, start + WARMUP_S + ORDERS_DURATION_S
+    cpu_before = cpu_seconds(backend_pid)
+
+    async def connection(index: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        n = 0
+        try:
+            while (now := time.perf_counter()) < stop_at:
+                payload = json.dumps(body(index, n)).encode()
+                n += 1
+                writer.write(
+                    b"POST /api/v1/orders HTTP/1.1\r\nHost: bench\r\n"
+                    b"Content-Type: application/json\r\n"
+                    + f"Authorization: Bearer {tokens[index]}\r\n".encode()
+                    + f"Content-Length: {len(payload)}\r\n\r\n".encode()
+                    + payload
+                )
+                status = await _status(reader)
+                if now >= record_from:
+                    latencies.append(time.perf_counter() - now)
+                    statuses[status] += 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(connection(i) for i in range(len(tokens))))
+    cpu = cpu_seconds(backend_pid) - cpu_before
+    latencies.sort()
+    sent = len(latencies)
+    return {
+        "rps": round(sent / ORDERS_DURATION_S, 1),
+        "p50_ms": round(latencies[sent // 2] * 1000, 2),
+        "p99_ms": round(latencies[int(sent * 0.99)] * 1000, 2),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        # includes the warm-up second's requests, which are not in `rps`
+        "backend_cpu_ms_per_order": round(
+            cpu * 1000 / max(1, sent * (WARMUP_S + ORDERS_DURATION_S) / ORDERS_DURATION_S), 2
+        ),
+    }
+
+
+async def traders(base: str, count: int, prefix: str) -> list[str]:
+    """Fresh traders (full cash each), one bearer token per connection."""
+    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+
+        async def one(i: int) -> str:
+            body = {"username": f"{prefix}{i}_{uuid.uuid4().hex[:6]}", "password": PASSWORD}
+            registered = await client.post("/api/v1/auth/register", json=body)
+            registered.raise_for_status()
+            logged_in = await client.post("/api/v1/auth/login", json=body)
+            token: str = logged_in.json()["access_token"]
+            return token
+
+        return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+async def orders(base: str, port: int, backend_pid: int) -> dict[str, dict[str, Any]]:
+    def resting(i: int, k: int) -> dict[str, Any]:
+        return {
+            "symbol": "ELON", "side": "buy", "type": "limit", "price": "1.00",
+            "quantity": 1, "client_order_id": f"r{i}-{k}",
+        }  # fmt: skip
+
+    def crossing(i: int, k: int) -> dict[str, Any]:
+        return {
+            "symbol": "ELON", "side": "buy" if i % 2 else "sell", "type": "limit",
+            "price": "50.00", "quantity": 1, "client_order_id": f"x{i}-{k}",
+        }  # fmt: skip
+
+    rest = await order_load(port, await traders(base, CONNECTIONS, "r"), resting, backend_pid)
+    cross = await order_load(port, await traders(base, CONNECTIONS, "x"), crossing, backend_pid)
+    return {"resting": rest, "crossing": cross}
 
 
 def event(symbol: str, source: str, impact: str = "0.01") -> dict[str, Any]:
@@ -209,11 +319,14 @@ async def ws_fanout(base: str, port: int) -> dict[str, float]:
     }
 
 
-def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+def spawn(
+    args: list[str], env: dict[str, str], log: Path, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=cwd)
 
 
 async def main() -> dict[str, Any]:
+    load_avg = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="em-bench-backend-"))
     pg = postgres.start(work / "pg")
     nats = nats_server.NatsServer(work / "nats", log_path=work / "nats.log").start()
@@ -221,18 +334,36 @@ async def main() -> dict[str, Any]:
     try:
         url = pg.create_database("bench")
         migrating.upgrade(url, "head")
-        port, trivial_port = ports.free_port(), ports.free_port()
+        port, trivial_port, grpc_port = ports.free_port(), ports.free_port(), ports.free_port()
+        pythonpath = os.pathsep.join(
+            str(ROOT / p) for p in (".", "services/common", "services/backend", "services/cli")
+        )
+        procs.append(
+            spawn(
+                [sys.executable, "-m", "tests.support.orderbook_standin",
+                 "--nats", nats.url, "--port", str(grpc_port)],
+                {**os.environ, "PYTHONPATH": pythonpath},
+                work / "orderbook.log",
+                cwd=ROOT,
+            )
+        )  # fmt: skip
+        ports.wait_listening(grpc_port, 60)
         env = {
             **os.environ,
             "EM_ENV": "production",
             "DATABASE_URL": url,
             "NATS_URL": nats.url,
-            "ORDERBOOK_ADDR": f"127.0.0.1:{ports.free_port()}",  # none: breaker opens, stale
+            "ORDERBOOK_ADDR": f"127.0.0.1:{grpc_port}",
             "REALITY_API_SECRET": SECRET,
             "ADMIN_API_KEY": ADMIN_KEY,
             "JWT_SECRET": "bench-jwt-secret-0123456789abcdef",
             "LOG_LEVEL": "WARNING",
             "WS_QUEUE_SIZE": "1024",
+            # the bench measures the order path, not the limits in front of it
+            "AUTH_BURST": "1000",
+            "AUTH_RATE_PER_MINUTE": "100000",
+            "ORDER_BURST": "100000",
+            "ORDER_RATE_PER_SECOND": "100000",
         }
         procs.append(
             spawn(
@@ -273,6 +404,11 @@ async def main() -> dict[str, Any]:
         trivial = await load(trivial_port, "/ping")
         reads = await load(port, "/api/v1/stocks/ELON/final")
         reads["ratio_to_trivial"] = round(reads["rps"] / trivial["rps"], 3)
+        backend_pid = procs[1].pid
+        placed = await orders(base, port, backend_pid)
+        for figure in placed.values():
+            figure["ratio_to_trivial"] = round(figure["rps"] / trivial["rps"], 3)
+            figure["p99_ratio_to_trivial"] = round(figure["p99_ms"] / trivial["p99_ms"], 1)
         ingest = await ingest_rate(nats.url)
         fanout = await ws_fanout(base, port)
         return {
@@ -280,13 +416,18 @@ async def main() -> dict[str, Any]:
             "cpus": os.cpu_count(),
             "trivial_get": trivial,
             "final_get": reads,
-            "orders_post": None,
+            "orders_post": placed["resting"],
+            "orders_crossing_post": placed["crossing"],
+            "orderbook": "stand-in (tests/support/orderbook_standin.py); real one not on branch",
+            "load_avg": round(load_avg, 2),
             "ingest_events_per_s": ingest,
             "ws_fanout": fanout,
             "targets": {
                 "final_get_rps": 2000,
                 "final_get_p99_ms": 20,
                 "ingest_events_per_s": 1000,
+                "orders_post_rps": 800,
+                "orders_post_p99_ms": 30,
                 "ws_p99_ms": 100,
             },
         }

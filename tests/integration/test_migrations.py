@@ -4,6 +4,7 @@ its constraints refuse the rows the domain rules forbid."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +38,7 @@ def _model_tables() -> set[str]:
 
 
 def test_history_has_one_head() -> None:
-    assert migrating.heads() == ["0002"]
+    assert migrating.heads() == ["0003"]
 
 
 def test_upgrade_downgrade_upgrade_round_trip(empty_database_url: str) -> None:
@@ -135,18 +136,19 @@ def test_every_revision_declares_its_data_loss_marker() -> None:
 def test_data_losing_revisions_follow_the_database(
     database_url: str, empty_database_url: str
 ) -> None:
-    assert migrating.data_losing_revisions(None) == ["0002", "0001"]
-    assert migrating.data_losing_revisions(database_url) == ["0002", "0001"]
-    assert migrating.data_losing_revisions(database_url, "-1") == ["0002"]
-    assert migrating.data_losing_revisions(database_url, "0001") == ["0002"]
+    assert migrating.data_losing_revisions(None) == ["0003", "0002", "0001"]
+    assert migrating.data_losing_revisions(database_url) == ["0003", "0002", "0001"]
+    assert migrating.data_losing_revisions(database_url, "-1") == ["0003"]
+    assert migrating.data_losing_revisions(database_url, "0003") == []
+    assert migrating.data_losing_revisions(database_url, "0001") == ["0003", "0002"]
     assert migrating.data_losing_revisions(empty_database_url) == []
 
 
 def test_downgrade_refuses_data_loss_unless_allowed(database_url: str) -> None:
     with pytest.raises(migrating.DataLossError) as caught:
         migrating.downgrade(database_url, "base")
-    assert caught.value.revisions == ["0002", "0001"]
-    assert migrating.current(database_url) == "0002"
+    assert caught.value.revisions == ["0003", "0002", "0001"]
+    assert migrating.current(database_url) == "0003"
     assert "accounts" in _public_tables(database_url)
 
 
@@ -318,8 +320,12 @@ def _settled(account_ids: tuple[int, int]) -> backend.SettledTrade:
         symbol="ELON",
         buyer_account_id=account_ids[0],
         seller_account_id=account_ids[1],
+        buy_order_id="o-b",
+        sell_order_id="o-s",
+        taker_side="buy",
         price=Decimal("42.50"),
         qty=1,
+        executed_at=datetime.now(UTC),
     )
 
 

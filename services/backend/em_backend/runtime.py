@@ -33,6 +33,7 @@ from em_backend.review import Reviewer
 from em_backend.settings import Settings
 from em_backend.store import stocks as stock_store
 from em_backend.streams import DurableConsumer
+from em_backend.trading.service import Trading
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class Runtime:
     consumers: dict[str, DurableConsumer] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     ws_account: WsAuthenticator | None = None
+    trading: Trading | None = None
 
     async def database_ok(self) -> bool:
         """A cheap round trip to PostgreSQL, bounded so /health never hangs."""

@@ -70,6 +70,20 @@ class Settings(common_settings.BaseServiceSettings):
     ws_heartbeat_seconds: float = Field(20.0, gt=0)
     live_subject_prefix: str = "em.live"
 
+    # Connections kept open: at least the requests in flight, or the pool churns (a new
+    # PostgreSQL connection per request costs more than the request).
+    db_pool_size: int = Field(40, ge=1, le=500)
+    db_max_overflow: int = Field(20, ge=0, le=500)
+
+    # Traders and trading (services/backend/README.md, "Trading").
+    jwt_expire_minutes: int = Field(30, ge=1, le=24 * 60)
+    order_timeout_ms: int = Field(2000, ge=50, le=30_000)
+    pending_order_grace_seconds: float = Field(10.0, gt=0)
+    auth_rate_per_minute: float = Field(30.0, gt=0)
+    auth_burst: int = Field(10, ge=1)
+    order_rate_per_second: float = Field(20.0, gt=0)
+    order_burst: int = Field(40, ge=1)
+
     def reality_secrets(self, now: datetime | None = None) -> list[str]:
         """Secrets an event signature may use right now (current, then previous in grace)."""
         return _active(

@@ -18,7 +18,11 @@ from fastapi import APIRouter
 from em_backend import control as control_mod
 from em_backend.api.routes import (
     admin_stocks,
+    auth,
     health,
+    market,
+    orders,
+    portfolio,
     reality,
     review,
     status,
@@ -39,6 +43,7 @@ from em_backend.review import Reviewer
 from em_backend.runtime import Runtime
 from em_backend.settings import Settings
 from em_backend.streams import DurableConsumer, Handler
+from em_backend.trading.service import Trading
 from em_common import constants, contracts, db, messaging
 
 logger = logging.getLogger(__name__)
@@ -56,12 +61,19 @@ def routers() -> list[APIRouter]:
         review.router,
         reality.router,
         updates.router,
+        auth.router,
+        orders.router,
+        portfolio.router,
+        market.router,
     ]
 
 
 def market_trade_handlers(runtime: Runtime) -> list[Handler]:
     """Handlers of `market.*.trades`, in order; settlement is appended here."""
-    return [consuming.trade_repricer(runtime.sessions, runtime.pricing, runtime.metrics)]
+    handlers = [consuming.trade_repricer(runtime.sessions, runtime.pricing, runtime.metrics)]
+    if runtime.trading is not None:
+        handlers.append(runtime.trading.settlement_handler())
+    return handlers
 
 
 def screening_rules() -> screening.Rules:
@@ -77,7 +89,11 @@ def screening_rules() -> screening.Rules:
 @contextlib.asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[Runtime]:
     metrics = Metrics()
-    engine = db.make_engine(settings.database_url, pool_size=10, max_overflow=20)
+    engine = db.make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     sessions = db.make_sessionmaker(engine)
     nc = await messaging.connect(settings.nats_url, name="em-backend")
     orderbook: OrderbookClient | None = None
@@ -123,6 +139,16 @@ async def running(settings: Settings) -> AsyncIterator[Runtime]:
             ingestor=ingestor,
             reviewer=Reviewer(sessions=sessions, ingestor=ingestor, pricing=pricing),
         )
+        runtime.trading = Trading(
+            settings=settings,
+            sessions=sessions,
+            orderbook=orderbook,
+            nc=nc,
+            hub=hub,
+            fanout=fanout,
+            metrics=metrics,
+        )
+        runtime.ws_account = runtime.trading.ws_account
         await _start(runtime)
         logger.info("backend started")
         yield runtime
@@ -132,6 +158,8 @@ async def running(settings: Settings) -> AsyncIterator[Runtime]:
             for consumer in runtime.consumers.values():
                 await consumer.stop()
             await runtime.stop_tasks()
+            if runtime.trading is not None:
+                await runtime.trading.stop()
             await runtime.control.stop()
             await runtime.fanout.stop()
         with contextlib.suppress(Exception):
@@ -178,6 +206,8 @@ async def _start(runtime: Runtime) -> None:
     for consumer in consumers:
         runtime.consumers[consumer.name] = consumer
         consumer.start()
+    if runtime.trading is not None:
+        await runtime.trading.start()
 
 
 async def _load_control(runtime: Runtime) -> None:

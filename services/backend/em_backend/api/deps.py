@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Security
-from fastapi.security import APIKeyHeader
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
-from em_backend import errors
+from em_backend import errors, security
 from em_backend.runtime import Runtime
 from em_backend.settings import Settings
+from em_backend.trading.service import Trading
 from em_common import signing
 
 logger = logging.getLogger(__name__)
@@ -93,9 +94,33 @@ class Trader:
     account_id: int
 
 
-async def current_trader() -> Trader:
-    """Placeholder until trader auth lands: every trader-only route answers 401."""
-    raise errors.Unauthorized("trader authentication is not available yet")
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/login",
+    auto_error=False,
+    description="A trader's access token from POST /api/v1/auth/login.",
+)
+
+
+async def current_trader(
+    runtime: RuntimeDep, token: Annotated[str | None, Security(oauth2_scheme)] = None
+) -> Trader:
+    """The trader of a valid bearer token; missing, expired or forged tokens answer 401."""
+    if not token:
+        raise errors.Unauthorized("not authenticated: send Authorization: Bearer <token>")
+    try:
+        claims = security.decode(runtime.settings.jwt_secret.get_secret_value(), token)
+    except security.InvalidToken as exc:
+        raise errors.Unauthorized(str(exc)) from exc
+    return Trader(user_id=claims.user_id, username=claims.username, account_id=claims.account_id)
 
 
 CurrentTrader = Annotated[Trader, Depends(current_trader)]
+
+
+async def get_trading(runtime: RuntimeDep) -> Trading:
+    if runtime.trading is None:
+        raise errors.Unavailable("trading is not available")
+    return runtime.trading
+
+
+TradingDep = Annotated[Trading, Depends(get_trading)]
