@@ -68,7 +68,7 @@ async def _lock(
         .order_by(tables.Stock.symbol)
         .with_for_update(of=tables.Score)
     )
-    return {stock.symbol: (stock, score) for stock, score in result.tuples().all()}
+    return {stock.symbol: (stock, score) for stock, score in result.all()}
 
 
 async def apply_event(

@@ -97,7 +97,7 @@ class DurableConsumer:
                     sub = await self._subscribe()
                 try:
                     messages = await sub.fetch(self._batch, timeout=1.0)
-                except nats_errors.TimeoutError:
+                except (nats_errors.TimeoutError, TimeoutError):
                     continue
                 for msg in messages:
                     await self.handle(msg)

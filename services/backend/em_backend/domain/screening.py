@@ -2,7 +2,7 @@
 
 Two rules from the seed (ARCHITECTURE §6): a single move larger than SUSPICIOUS_DELTA, and
 one source accounting for more than MAX_SINGLE_SOURCE_INFLUENCE_24H of a symbol's absolute
-impact over the last 24 h. The share rule only bites once the symbol has moved at least
+impact over the last 24 h. The share rule only bites once the symbol has moved more than
 `share_floor` points in the window: otherwise the very first event on a quiet symbol would
 be "100 % one source" and every fresh listing would need an admin.
 """
@@ -45,7 +45,7 @@ def screen(
             f"|delta| {abs(delta)} exceeds {rules.suspicious_delta}",
         )
     total = sum((abs(v) for v in window_impact_by_source.values()), Decimal(0)) + abs(delta)
-    if total < rules.share_floor or total == 0:
+    if total <= rules.share_floor:
         return Verdict(False)
     mine = abs(window_impact_by_source.get(source, Decimal(0))) + abs(delta)
     share = mine / total

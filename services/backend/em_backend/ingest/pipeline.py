@@ -16,7 +16,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from em_backend import errors, scoring
-from em_backend.domain import indexes, screening
+from em_backend.domain import blending, indexes, screening
 from em_backend.ingest import checks
 from em_backend.live import messages
 from em_backend.market.quotes import Quote
@@ -143,7 +143,7 @@ class Ingestor:
         now: datetime,
     ) -> list[event_store.Held]:
         held: list[event_store.Held] = []
-        delta = Decimal(event.impact_points)
+        delta = blending.to_cents(Decimal(event.impact_points))
         for symbol in sorted({s for s in event.stocks if s not in index_defs}):
             window = await scoring.source_impacts_24h(session, symbol, now)
             verdict = screening.screen(delta, source, window, self._rules)

@@ -144,7 +144,7 @@ async def load_quotes(session: AsyncSession) -> list[Quote]:
             tables.Score, tables.Score.symbol == tables.Stock.symbol
         )
     )
-    return [quote_of(stock, score, stale=False) for stock, score in result.tuples().all()]
+    return [quote_of(stock, score, stale=False) for stock, score in result.all()]
 
 
 def quote_of(stock: tables.Stock, score: tables.Score, *, stale: bool) -> Quote:
