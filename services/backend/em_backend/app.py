@@ -18,6 +18,7 @@ from em_backend import errors, wiring
 from em_backend.api.middleware import GuardMiddleware
 from em_backend.api.routes import health, status
 from em_backend.settings import Settings
+from em_backend.web import mount as web_ui
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(errors.BackendError, _backend_error)
     for router in wiring.routers():
         app.include_router(router)
+    web_ui.install(app)
     return app
 
 
