@@ -110,7 +110,10 @@ function setMaintenance({ enabled, message, until }) {
     document.body.classList.remove('in-maintenance');
     clearInterval(statusPoll);
     statusPoll = null;
-    if (was) route({ force: true }); // reload the view's data now the API answers again
+    if (was) {
+      route({ force: true }); // reload the view's data now the API answers again
+      if (live.liveState() !== 'live') live.reconnect();
+    }
   }
 }
 

@@ -28,7 +28,7 @@ function stepPath(points) {
 }
 
 /** A tiny trend line for a table cell; values are numbers (nulls skipped). */
-export function sparkline(values, { width = 112, height = 28 } = {}) {
+export function sparkline(values, { width = 112, height = 28, dir = null } = {}) {
   const vals = values.filter((v) => v !== null && Number.isFinite(v));
   const el = svg('svg', {
     class: 'spark',
@@ -56,7 +56,8 @@ export function sparkline(values, { width = 112, height = 28 } = {}) {
   }));
   const last = vals[vals.length - 1];
   const first = vals[0];
-  const cls = last > first ? 'spark-up' : last < first ? 'spark-down' : 'spark-flat';
+  const trend = dir || (last > first ? 'up' : last < first ? 'down' : 'flat');
+  const cls = `spark-${trend}`;
   el.append(svg('path', { d: stepPath(pts), class: cls }));
   return el;
 }
@@ -121,10 +122,7 @@ export class LineChart {
     const times = all.map((p) => p.t);
     let t0 = Math.min(...times);
     let t1 = Math.max(...times);
-    if (t1 - t0 < 60000) {
-      t0 -= 30000;
-      t1 += 30000;
-    }
+    if (t1 - t0 < 60000) t0 = t1 - 60000; // keep "now" at the right edge
     const x = (t) => m.left + ((t - t0) / (t1 - t0)) * iw;
     const y = (v) => m.top + (1 - (v - lo) / (hi - lo)) * ih;
     this.scale = { x, y, t0, t1, m, iw, ih };
@@ -138,6 +136,7 @@ export class LineChart {
     const spanMs = t1 - t0;
     const fmt = (t) => {
       const d = new Date(t);
+      if (spanMs <= 15 * 60e3) return d.toLocaleTimeString('en-GB', { hour12: false });
       if (spanMs <= 36 * 3600e3) return d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
       return d.toLocaleDateString('en-CA', { month: '2-digit', day: '2-digit' });
     };

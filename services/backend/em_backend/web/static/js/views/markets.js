@@ -52,8 +52,8 @@ export function mount(root) {
         {},
         h('th', { scope: 'col' }, 'Symbol'),
         h('th', { scope: 'col', class: 'num' }, 'Final'),
-        h('th', { scope: 'col', class: 'num' }, 'Market'),
-        h('th', { scope: 'col', class: 'num' }, 'Reality'),
+        h('th', { scope: 'col', class: 'num col-market' }, 'Market'),
+        h('th', { scope: 'col', class: 'num col-reality' }, 'Reality'),
         h('th', { scope: 'col', class: 'num' }, '24h change'),
         h('th', { scope: 'col', class: 'col-spark' }, 'Trend'),
         h('th', { scope: 'col', class: 'num col-weights' }, h('abbr', { title: 'Market weight / Reality weight' }, 'Weights')),
@@ -81,8 +81,8 @@ export function mount(root) {
     if (!row) {
       const cells = {
         final: h('td', { class: 'num price-final', 'data-field': 'final' }),
-        market: h('td', { class: 'num', 'data-field': 'market' }),
-        reality: h('td', { class: 'num', 'data-field': 'reality' }),
+        market: h('td', { class: 'num col-market', 'data-field': 'market' }),
+        reality: h('td', { class: 'num col-reality', 'data-field': 'reality' }),
         change: h('td', { class: 'num', 'data-field': 'change' }),
         spark: h('td', { class: 'col-spark', 'data-field': 'spark' }),
         weights: h('td', { class: 'num col-weights muted', 'data-field': 'weights' }),
@@ -128,19 +128,24 @@ export function mount(root) {
     row.cells.market.classList.toggle('stale', Boolean(q.market_stale));
     row.cells.weights.textContent = `${fmt.percent(q.market_weight)} / ${fmt.percent(q.reality_weight)}`;
     const pts = series.get(symbol) || [];
-    const base = baseline(pts, q.initial);
+    const now = Date.now();
+    const base = baseline(pts, q.initial, now);
     const finalCents = fmt.toCents(q.final);
+    let d = 'flat';
     if (base === null || finalCents === null) {
       row.cells.change.textContent = fmt.DASH;
     } else {
       const delta = finalCents - Math.round(base * 100);
-      const d = fmt.direction(delta);
+      d = fmt.direction(delta);
       replace(row.cells.change, h('span', { class: `chg chg-${d}` }, `${fmt.signed(delta)} `, h('span', { 'aria-hidden': 'true' }, fmt.arrow(d))));
     }
-    const values = pts.map((p) => p.v);
+    // The last 24 hours, from the baseline the change is measured against, so the line
+    // and the number always agree.
+    const values = pts.filter((p) => p.t > now - DAY_MS).map((p) => p.v);
+    if (base !== null) values.unshift(base);
     const last = values.length ? Math.round(values[values.length - 1] * 100) : null;
     if (finalCents !== null && last !== finalCents) values.push(finalCents / 100);
-    replace(row.cells.spark, sparkline(values));
+    replace(row.cells.spark, sparkline(values, { dir: d }));
   }
 
   async function loadHistory(symbol) {

@@ -107,7 +107,7 @@ export function mount(root) {
       replace(
         summary,
         summaryCard('Cash', fmt.money(pf.cash), { field: 'cash', cls: 'tile-main', hint: `Started with ${fmt.money(pf.starting_cash)}` }),
-        summaryCard('Reserved', fmt.money(pf.reserved), { field: 'reserved', hint: 'Held by open buy orders' }),
+        summaryCard('Reserved', fmt.money(pf.reserved), { field: 'reserved', hint: 'Held back by open orders' }),
         summaryCard('Collateral', fmt.money(pf.collateral), { field: 'collateral', hint: 'Posted for short positions' }),
         summaryCard('Positions value', fmt.money(pf.positions_value), { field: 'positions_value' }),
         summaryCard('Unrealized P&L', `${fmt.signed(pf.unrealized_pnl, true)} ${fmt.arrow(pnlDir)}`, { field: 'pnl', cls: `chg-${pnlDir}` }),

@@ -16,6 +16,7 @@ const RANGES = [
   ['1w', '1 week'],
   ['all', 'All'],
 ];
+const RANGE_MS = { '1h': 3600e3, '1d': 24 * 3600e3, '1w': 7 * 24 * 3600e3 };
 const BOOK_DEPTH = 10;
 const TRADES_SHOWN = 30;
 
@@ -27,6 +28,7 @@ export function mount(root, params) {
   let bookSeq = -1;
   let trades = [];
   let portfolio = null;
+  let listedAt = null;
   const offs = [];
 
   const tiles = {
@@ -58,7 +60,7 @@ export function mount(root, params) {
   const bookMeta = h('p', { class: 'muted book-meta' });
   const tradesBody = h('div', {}, h('p', { class: 'muted' }, 'Loading trades…'));
   const myOrders = h('div', {});
-  const myOrdersCard = h('section', { class: 'card', 'aria-labelledby': 'my-orders-title' }, h('h2', { id: 'my-orders-title' }, 'Your open orders'), myOrders);
+  const myOrdersCard = h('section', { class: 'card card-mine', 'aria-labelledby': 'my-orders-title' }, h('h2', { id: 'my-orders-title' }, 'Your open orders'), myOrders);
 
   const ticket = orderTicket(symbol, {
     position: () => {
@@ -95,18 +97,18 @@ export function mount(root, params) {
         { class: 'split-main' },
         h(
           'section',
-          { class: 'card', 'aria-labelledby': 'chart-title' },
+          { class: 'card card-chart', 'aria-labelledby': 'chart-title' },
           h('div', { class: 'card-head' }, h('h2', { id: 'chart-title' }, 'Price history'), legend, h('div', { class: 'btn-group', role: 'group', 'aria-label': 'Time range' }, rangeButtons)),
           chartBox,
         ),
         myOrdersCard,
-        h('section', { class: 'card', 'aria-labelledby': 'trades-title' }, h('h2', { id: 'trades-title' }, 'Recent trades'), tradesBody),
+        h('section', { class: 'card card-trades', 'aria-labelledby': 'trades-title' }, h('h2', { id: 'trades-title' }, 'Recent trades'), tradesBody),
       ),
       h(
         'aside',
         { class: 'split-side' },
-        h('section', { class: 'card', 'aria-labelledby': 'ticket-title' }, h('h2', { id: 'ticket-title' }, 'Place an order'), ticket.el),
-        h('section', { class: 'card', 'aria-labelledby': 'book-title' }, h('div', { class: 'card-head' }, h('h2', { id: 'book-title' }, 'Order book'), bookMeta), bookBody),
+        h('section', { class: 'card card-ticket', 'aria-labelledby': 'ticket-title' }, h('h2', { id: 'ticket-title' }, 'Place an order'), ticket.el),
+        h('section', { class: 'card card-book', 'aria-labelledby': 'book-title' }, h('div', { class: 'card-head' }, h('h2', { id: 'book-title' }, 'Order book'), bookMeta), bookBody),
       ),
     ),
   );
@@ -132,13 +134,22 @@ export function mount(root, params) {
   function renderChart() {
     const q = quotes.get(symbol);
     const pts = history.slice();
+    const start = range === 'all' ? -Infinity : Date.now() - RANGE_MS[range];
+    const initial = q ? fmt.num(q.initial) : null;
+    if (listedAt !== null && listedAt >= start && initial !== null && (!pts.length || pts[0].t > listedAt)) {
+      // Listed inside the window: it started at its initial score.
+      pts.unshift({ t: listedAt, final: initial, reality: initial, market: null });
+    }
     if (q && q.final !== undefined && q.final !== null) {
-      pts.push({ t: Date.now(), final: fmt.num(q.final), reality: fmt.num(q.reality), market: fmt.num(q.market) });
+      const now = { t: Date.now(), final: fmt.num(q.final), reality: fmt.num(q.reality), market: fmt.num(q.market) };
+      // No point in the window means nothing moved in it: the price held all along.
+      if (!pts.length) pts.push({ ...now, t: range === 'all' ? listedAt || now.t - 60e3 : now.t - RANGE_MS[range] });
+      pts.push(now);
     }
     chart.setSeries([
-      { key: 'final', label: 'Final', cls: 's-final', points: pts.map((p) => ({ t: p.t, v: p.final })) },
-      { key: 'reality', label: 'Reality', cls: 's-reality', points: pts.map((p) => ({ t: p.t, v: p.reality })) },
       { key: 'market', label: 'Market', cls: 's-market', points: pts.map((p) => ({ t: p.t, v: p.market })) },
+      { key: 'reality', label: 'Reality', cls: 's-reality', points: pts.map((p) => ({ t: p.t, v: p.reality })) },
+      { key: 'final', label: 'Final', cls: 's-final', points: pts.map((p) => ({ t: p.t, v: p.final })) },
     ]);
   }
 
@@ -184,9 +195,9 @@ export function mount(root, params) {
           {},
           rows.length
             ? rows.map((l) => {
-                const bar = h('span', { class: 'depth', 'aria-hidden': 'true' });
-                bar.style.width = `${Math.round((l.quantity / maxQty) * 100)}%`;
-                return h('tr', {}, h('td', { class: 'num price' }, bar, fmt.price(l.price)), h('td', { class: 'num' }, fmt.integer(l.quantity)));
+                const tr = h('tr', {}, h('td', { class: 'num price' }, fmt.price(l.price)), h('td', { class: 'num' }, fmt.integer(l.quantity)));
+                tr.style.setProperty('--depth', `${Math.round((l.quantity / maxQty) * 100)}%`);
+                return tr;
               })
             : h('tr', {}, h('td', { colspan: 2, class: 'muted empty-cell' }, 'No orders')),
         ),
@@ -284,6 +295,7 @@ export function mount(root, params) {
       if (!alive) return;
       updateQuote(symbol, quoteFromStock(stock), 'load');
       nameEl.textContent = stock.name;
+      listedAt = Date.parse(stock.created_at) || null;
       kindTag.hidden = stock.kind !== 'index';
       const comps = stock.components.map((c) => `${c.symbol} ${fmt.percent(c.weight)}`).join(', ');
       subtitle.textContent = [stock.description, comps ? `Components: ${comps}.` : ''].filter(Boolean).join(' ');
