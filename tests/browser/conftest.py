@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, ViewportSize, expect, sync_playwright
 
 from tests.support import prereq
 from tests.support.ui_stack import Market, running_market
@@ -26,7 +26,7 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-VIEWPORT = {"width": 1360, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1360, "height": 900}
 
 
 @pytest.fixture(scope="session")
@@ -39,9 +39,7 @@ def playwright_session() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright_session: Playwright) -> Iterator[Browser]:
-    chromium = playwright_session.chromium.launch(
-        executable_path=str(CHROMIUM), args=LAUNCH_ARGS
-    )
+    chromium = playwright_session.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
     try:
         yield chromium
     finally:

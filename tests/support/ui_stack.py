@@ -174,9 +174,9 @@ def running_market(database_url: str, nats_url: str, logs: Path) -> Iterator[Mar
         "CACHE_REFRESH_SECONDS": "30",
         "AUTH_RATE_PER_MINUTE": "600",
         "AUTH_BURST": "100",
-        "PYTHONPATH": os.pathsep.join(
-            [str(REPO), os.environ.get("PYTHONPATH", "")]
-        ).rstrip(os.pathsep),
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(
+            os.pathsep
+        ),
     }
     ob_port = ports.free_port()
     ob_log = logs / "orderbook.log"

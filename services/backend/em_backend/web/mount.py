@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.responses import PlainTextResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -53,7 +55,13 @@ class WebUI:
                 message = {**message, "headers": kept + HEADERS}
             await send(message)
 
-        await self.files({**scope, "path": path, "root_path": ""}, receive, with_headers)
+        child = {**scope, "path": path, "root_path": ""}
+        try:
+            await self.files(child, receive, with_headers)
+        except HTTPException as exc:
+            # Outside the app's exception middleware: answer the 404/405 here, not as a 500.
+            response = PlainTextResponse(exc.detail, status_code=exc.status_code)
+            await response(scope, receive, send)
 
 
 def ui_path(scope: Scope) -> str | None:
