@@ -122,7 +122,7 @@ export class LineChart {
     const times = all.map((p) => p.t);
     let t0 = Math.min(...times);
     let t1 = Math.max(...times);
-    if (t1 - t0 < 60000) t0 = t1 - 60000; // keep "now" at the right edge
+    if (t1 - t0 < 10000) t0 = t1 - 10000; // keep "now" at the right edge
     const x = (t) => m.left + ((t - t0) / (t1 - t0)) * iw;
     const y = (v) => m.top + (1 - (v - lo) / (hi - lo)) * ih;
     this.scale = { x, y, t0, t1, m, iw, ih };
@@ -140,7 +140,7 @@ export class LineChart {
       if (spanMs <= 36 * 3600e3) return d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
       return d.toLocaleDateString('en-CA', { month: '2-digit', day: '2-digit' });
     };
-    const ticks = Math.max(2, Math.min(6, Math.floor(iw / 110)));
+    const ticks = Math.max(1, Math.min(6, Math.floor(iw / 110), Math.floor(spanMs / 2000)));
     for (let i = 0; i <= ticks; i++) {
       const t = t0 + (spanMs * i) / ticks;
       const anchor = i === 0 ? 'start' : i === ticks ? 'end' : 'middle';

@@ -9,6 +9,16 @@ import { admin, feed, on, recordEvent } from '../state.js';
 
 const DEMO_HOSTS = /(^|\.)(localhost|127\.0\.0\.1|example|example\.com|example\.org|test|invalid)$/i;
 
+/** Only web links become links (never `javascript:` or `data:` from an event payload). */
+function safeUrl(url) {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
 function isDemoSource(src) {
   try {
     return DEMO_HOSTS.test(new URL(src.url).hostname);
@@ -42,7 +52,7 @@ function entryView(e) {
     h(
       'li',
       {},
-      s.url ? h('a', { href: s.url, rel: 'noopener noreferrer', target: '_blank' }, s.id || s.url) : s.id,
+      safeUrl(s.url) ? h('a', { href: safeUrl(s.url), rel: 'noopener noreferrer', target: '_blank' }, s.id || s.url) : s.id || '',
       s.trust !== undefined ? h('span', { class: 'muted' }, ` trust ${fmt.percent(s.trust)}`) : null,
       isDemoSource(s) ? h('span', { class: 'tag tag-demo' }, 'demo') : null,
     ),
