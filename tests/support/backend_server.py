@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import queue
 import socket
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import uvicorn
@@ -65,3 +67,35 @@ async def serve(settings: Settings) -> AsyncIterator[RunningBackend]:
         server.should_exit = True
         await task
         sock.close()
+
+
+@contextlib.contextmanager
+def serve_in_thread(settings: Settings) -> Iterator[str]:
+    """The backend (and a stand-in orderbook) on their own loop in a thread, for sync
+    callers such as schemathesis; yields the base URL."""
+    from tests.support.orderbook_standin import OrderbookStandIn
+
+    ready: queue.Queue[str | BaseException] = queue.Queue()
+    stop = threading.Event()
+
+    async def main() -> None:
+        try:
+            async with OrderbookStandIn() as orderbook:
+                local = settings.model_copy(update={"orderbook_addr": orderbook.addr})
+                async with serve(local) as running:
+                    ready.put(running.base_url)
+                    await asyncio.to_thread(stop.wait)
+        except BaseException as exc:
+            ready.put(exc)
+            raise
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+    thread.start()
+    first = ready.get(timeout=START_TIMEOUT_S + 10)
+    if isinstance(first, BaseException):
+        raise RuntimeError("backend failed to start in its thread") from first
+    try:
+        yield first
+    finally:
+        stop.set()
+        thread.join(timeout=30)

@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 
 from em_backend import errors, wiring
 from em_backend.api.middleware import GuardMiddleware
-from em_backend.api.routes import health, status
 from em_backend.settings import Settings
 from em_backend.web import mount as web_ui
 
@@ -46,6 +46,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(GuardMiddleware)
     app.add_exception_handler(errors.BackendError, _backend_error)
+    app.add_exception_handler(sa_exc.OperationalError, _database_down)
+    app.add_exception_handler(sa_exc.InterfaceError, _database_down)
     for router in wiring.routers():
         app.include_router(router)
     web_ui.install(app)
@@ -60,4 +62,10 @@ async def _backend_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=exc.status_code, headers=headers)
 
 
-__all__ = ["create_app", "health", "status"]
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("database unavailable", extra={"error": type(exc).__name__})
+    return JSONResponse(
+        {"detail": "the database is unavailable; try again shortly"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )

@@ -54,6 +54,9 @@ def run(argv: list[str]) -> int:
         timeout_graceful_shutdown=max(1, int(settings.drain_seconds)),
         lifespan="on",
         ws="websockets-sansio",
+        # Small JSON messages to many sockets: compressing each one per socket costs far
+        # more CPU than the bytes it saves.
+        ws_per_message_deflate=False,
     )
     server = DrainingServer(config)
     server.run()

@@ -18,7 +18,6 @@ from em_backend.live import messages
 from em_backend.market.quotes import Quote
 from em_backend.pricing import Pricing
 from em_backend.store import events as event_store
-from em_backend.store import stocks as stock_store
 from em_common import contracts
 
 logger = logging.getLogger(__name__)
@@ -58,8 +57,7 @@ class Reviewer:
                 raise errors.Conflict(f"event {event_id} was already decided ({row.status})")
             event = contracts.RealityEvent.model_validate(row.payload)
             if approve:
-                index_defs = await stock_store.index_definitions(session)
-                changes, quotes = await self._ingestor.apply(session, event, index_defs, now)
+                changes, quotes = await self._ingestor.apply_approved(session, event, now)
             row.status = "applied" if approve else "rejected"
             row.decided_at = now
             await event_store.decide_audits(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 
 from em_common import settings as common_settings
 
@@ -54,8 +54,8 @@ class Settings(common_settings.BaseServiceSettings):
     maintenance_message: str = "Everything Market is under maintenance; back soon."
     maintenance_retry_after_seconds: int = Field(60, ge=1)
 
-    host: str = "0.0.0.0"
-    port: int = Field(8000, ge=0, le=65535)
+    host: str = Field("0.0.0.0", validation_alias=AliasChoices("backend_host", "host"))
+    port: int = Field(8000, ge=0, le=65535, validation_alias=AliasChoices("backend_port", "port"))
     drain_seconds: float = Field(10.0, ge=0)
 
     orderbook_timeout_ms: int = Field(200, ge=10, le=200)
@@ -63,7 +63,7 @@ class Settings(common_settings.BaseServiceSettings):
     orderbook_breaker_reset_seconds: float = Field(5.0, gt=0)
 
     ingest_max_skew_seconds: int = Field(600, ge=1)
-    consumer_batch: int = Field(64, ge=1, le=1024)
+    consumer_batch: int = Field(256, ge=1, le=1024)
     cache_refresh_seconds: float = Field(30.0, gt=0)
 
     ws_queue_size: int = Field(256, ge=1)

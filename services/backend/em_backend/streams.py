@@ -1,8 +1,9 @@
 """Durable JetStream pull consumers with explicit ack after the effect is committed.
 
-A consumer runs a list of handlers for each message, in order; the message is acked only
-when all of them returned. A handler that raises makes the message come back later (nak
-with a delay), so every handler must be idempotent: the MARKET trades consumer runs the
+A consumer runs a list of handlers for each message, in order (or one batch handler for
+each fetched batch); a message is acked only when all of them returned. A handler that
+raises makes the message come back later (nak with a delay), so every handler must be
+idempotent: the MARKET trades consumer runs the
 price recompute and, added by the trading code, settlement (idempotent on `trade_id`).
 Handlers that refuse a message for good (bad signature, invalid payload) return normally
 after recording why: refused messages are acked, never redelivered forever. While
@@ -25,6 +26,7 @@ from em_backend.metrics import Metrics
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Msg], Awaitable[None]]
+BatchHandler = Callable[[list[Msg]], Awaitable[None]]
 
 RETRY_DELAY_SECONDS = 1.0
 MAX_DELIVER = 50
@@ -42,12 +44,14 @@ class DurableConsumer:
         metrics: Metrics,
         batch: int = 64,
         handlers: list[Handler] | None = None,
+        batch_handler: BatchHandler | None = None,
         paused: Callable[[], bool] = lambda: False,
     ) -> None:
         self.name = name
         self.stream = stream
         self.subject = subject
         self.handlers: list[Handler] = list(handlers or [])
+        self.batch_handler = batch_handler
         self._js = js
         self._metrics = metrics
         self._batch = batch
@@ -99,8 +103,11 @@ class DurableConsumer:
                     messages = await sub.fetch(self._batch, timeout=1.0)
                 except (nats_errors.TimeoutError, TimeoutError):
                     continue
-                for msg in messages:
-                    await self.handle(msg)
+                if self.batch_handler is not None:
+                    await self.handle_batch(messages)
+                else:
+                    for msg in messages:
+                        await self.handle(msg)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -113,6 +120,25 @@ class DurableConsumer:
         if sub is not None:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+
+    async def handle_batch(self, messages: list[Msg]) -> None:
+        """One call for the whole fetch; all acked on success, all nak'ed on failure."""
+        assert self.batch_handler is not None
+        try:
+            await self.batch_handler(messages)
+        except Exception:
+            logger.exception(
+                "batch handler failed; messages will be redelivered",
+                extra={"consumer": self.name, "count": len(messages)},
+            )
+            self._metrics.consumer_messages.labels(self.name, "retry").inc(len(messages))
+            for msg in messages:
+                with contextlib.suppress(Exception):
+                    await msg.nak(delay=RETRY_DELAY_SECONDS)
+            return
+        for msg in messages:
+            await msg.ack()
+        self._metrics.consumer_messages.labels(self.name, "acked").inc(len(messages))
 
     async def handle(self, msg: Msg) -> None:
         """Run every handler; ack on success, nak with a delay on any failure."""

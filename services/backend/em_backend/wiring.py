@@ -185,7 +185,7 @@ async def _start(runtime: Runtime) -> None:
             subject=contracts.REALITY_SUBJECT,
             metrics=runtime.metrics,
             batch=runtime.settings.consumer_batch,
-            handlers=[consuming.reality_handler(runtime.ingestor)],
+            batch_handler=consuming.reality_handler(runtime.ingestor),
             paused=paused,
         ),
         DurableConsumer(

@@ -107,3 +107,6 @@ async def test_health_reports_a_down_database(backend_settings: Settings) -> Non
             "database": "disconnected",
             "websocket_clients": 0,
         }
+        listing = await http.get("/api/v1/stocks")
+        assert listing.status_code == 503
+        assert listing.headers["Retry-After"] == "5"

@@ -25,3 +25,10 @@ async def test_symbol_listing_and_final_price(
     assert final["market_price"] is None
     listing = (await http.get("/api/v1/stocks")).json()
     assert [s["symbol"] for s in listing["data"]] == ["ELON"]
+    assert (await http.get("/api/v1/stocks/NOPE/final")).status_code == 404
+    metrics = (await http.get("/metrics")).text
+    assert (
+        'em_backend_request_seconds_count{method="GET",route="/api/v1/stocks/{symbol}/final"} 2.0'
+        in metrics
+    )
+    assert "em_backend_ingest_events_total" in metrics

@@ -84,7 +84,8 @@ async def test_signed_event_over_nats_moves_score_once(
     ]
     stored = await helpers.rows(database_url, "SELECT final_price FROM scores WHERE symbol='ELON'")
     assert str(stored[0][0]) == "57.25"
-    assert await helpers.count(database_url, "llm_calls") == 1
+    calls = await helpers.rows(database_url, "SELECT model, output IS NULL, valid FROM llm_calls")
+    assert calls == [("m", True, True)]
     before = await helpers.table_counts(database_url)
 
     # The same event again, past JetStream's own dedupe (new Msg-Id): nothing changes.
@@ -112,11 +113,12 @@ async def test_refused_events_write_nothing(
     await publish(bus, event(["ELON"], "3", at=stale))  # stale timestamp
     await publish(bus, event(["NOPE"], "3"))  # unknown symbol
     await bus.jetstream().publish(contracts.REALITY_SUBJECT, b"{}", headers={"X-Signature": "x"})
-    await consumer_acked(backend, bus, 4)
+    await publish(bus, {**event(["ELON"], "3"), "summary": "nul \x00 inside"})  # unstorable
+    await consumer_acked(backend, bus, 5)
     assert await helpers.table_counts(database_url) == before
     assert (await final(http, "ELON"))["reality_score"] == "50.00"
     metrics = (await http.get("/metrics")).text
-    for reason in ("bad_signature", "stale_timestamp", "unknown_symbol"):
+    for reason in ("bad_signature", "stale_timestamp", "unknown_symbol", "invalid_payload"):
         assert f'outcome="rejected",reason="{reason}",via="nats"' in metrics
     assert "test-reality-secret" not in metrics
 
@@ -154,3 +156,32 @@ async def test_http_ingest_shares_the_checks(
     again = await http.post("/api/v1/reality/ingest", content=pretty, headers={"X-SIGNATURE": sig})
     assert again.json()["status"] == "duplicate"
     assert (await final(http, "ELON"))["reality_score"] == "45.50"
+
+
+async def test_a_burst_is_applied_in_order_each_event_seeing_the_ones_before(
+    backend: RunningBackend,
+    http: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
+    bus: Client,
+    database_url: str,
+) -> None:
+    await list_symbol(admin, "ELON")
+    await list_symbol(admin, "TSLA")
+    js = bus.jetstream()
+    burst = [event(["ELON", "TSLA"], "0.25", source=f"wire-{i % 5}") for i in range(40)]
+    burst.append(burst[3])  # a duplicate inside the burst
+    # one source then pushes ELON alone: once it holds > 35 % of > 15 points, it is held
+    burst += [event(["ELON"], "2", source="pusher") for _ in range(4)]
+    for payload in burst:
+        body, sig = signed(payload)
+        await js.publish(contracts.REALITY_SUBJECT, body, headers={"X-Signature": sig})
+    await consumer_acked(backend, bus, len(burst))
+    # 40 x 0.25 = 10 points from five sources, then pusher: 2 (12), 2 (14), 2 (16: 6/16 =
+    # 37.5 % > 35 % -> held), 2 (held).
+    assert (await final(http, "ELON"))["reality_score"] == "64.00"
+    assert (await final(http, "TSLA"))["reality_score"] == "60.00"
+    statuses = await helpers.rows(
+        database_url, "SELECT status, count(*) FROM events GROUP BY status ORDER BY status"
+    )
+    assert statuses == [("applied", 42), ("pending_review", 2)]
+    assert await helpers.count(database_url, "score_changes") == 82

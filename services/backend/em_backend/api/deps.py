@@ -22,7 +22,9 @@ from em_common import signing
 logger = logging.getLogger(__name__)
 
 
-def get_runtime(conn: HTTPConnection) -> Runtime:
+# Dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in a
+# worker thread, a thread hop per request that costs more than the hot reads themselves.
+async def get_runtime(conn: HTTPConnection) -> Runtime:
     runtime: Runtime = conn.app.state.runtime
     return runtime
 
@@ -30,7 +32,7 @@ def get_runtime(conn: HTTPConnection) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_settings(runtime: RuntimeDep) -> Settings:
+async def get_settings(runtime: RuntimeDep) -> Settings:
     return runtime.settings
 
 

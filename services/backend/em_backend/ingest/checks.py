@@ -14,6 +14,7 @@ import pydantic
 
 from em_backend import errors
 from em_backend.domain import freshness
+from em_backend.models import text
 from em_common import contracts, signing
 from em_common import errors as common_errors
 
@@ -52,12 +53,15 @@ def parse(body: bytes) -> contracts.RealityEvent:
     if len(body) > MAX_BODY_BYTES:
         raise errors.IngestRejected(INVALID_PAYLOAD, "event body is too large")
     try:
-        return contracts.RealityEvent.model_validate_json(body)
+        event = contracts.RealityEvent.model_validate_json(body)
     except pydantic.ValidationError as exc:
         fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors()})
         raise errors.IngestRejected(
             INVALID_PAYLOAD, f"invalid event: {', '.join(fields)}"
         ) from None
+    if not text.all_storable(event.model_dump(mode="json")):
+        raise errors.IngestRejected(INVALID_PAYLOAD, "invalid event: NUL or lone surrogate")
+    return event
 
 
 def check_fresh(event: contracts.RealityEvent, received_at: datetime, max_skew: timedelta) -> None:

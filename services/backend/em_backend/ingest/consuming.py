@@ -7,16 +7,18 @@ for transient failures (database down), which makes the consumer redeliver later
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import pydantic
 from nats.aio.msg import Msg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from em_backend import errors, scoring
+from em_backend import scoring
+from em_backend.ingest import pipeline
 from em_backend.ingest.pipeline import Ingestor
 from em_backend.metrics import Metrics
 from em_backend.pricing import Pricing
-from em_backend.streams import Handler
+from em_backend.streams import BatchHandler, Handler
 from em_common import contracts
 
 logger = logging.getLogger(__name__)
@@ -32,13 +34,22 @@ def signature_of(msg: Msg) -> str | None:
     return None
 
 
-def reality_handler(ingestor: Ingestor) -> Handler:
-    async def handle(msg: Msg) -> None:
-        received_at = msg.metadata.timestamp if msg.reply else None
-        try:
-            await ingestor.ingest(msg.data, signature_of(msg), via="nats", received_at=received_at)
-        except errors.IngestRejected:
-            return  # counted and logged by the ingestor; acked so it is not redelivered
+def reality_handler(ingestor: Ingestor) -> BatchHandler:
+    """A fetched batch in one transaction; refusals are counted and logged by the ingestor
+    and acked with the rest, so they are never redelivered."""
+
+    async def handle(batch: list[Msg]) -> None:
+        await ingestor.ingest_many(
+            [
+                pipeline.Incoming(
+                    body=msg.data,
+                    signature=signature_of(msg),
+                    via="nats",
+                    received_at=msg.metadata.timestamp if msg.reply else datetime.now(UTC),
+                )
+                for msg in batch
+            ]
+        )
 
     return handle
 

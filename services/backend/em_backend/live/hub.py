@@ -33,9 +33,21 @@ class Client:
     symbols: set[str] = field(default_factory=set)
     queue: asyncio.Queue[str] = field(init=False)
     dropped: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set whenever something is queued or the client is dropped: the socket's sender waits
+    # on this one event (no task per message) and drains the queue without waiting.
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(maxsize=self.queue_size)
+
+    def offer(self, text: str) -> bool:
+        """Queue one serialised message; False when the queue is full (caller drops)."""
+        try:
+            self.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            return False
+        self.wakeup.set()
+        return True
 
     def wants(self, message: dict[str, Any]) -> bool:
         """Private messages go to their account only; symbol messages to subscribers."""
@@ -77,10 +89,9 @@ class Hub:
                 continue
             if text is None:
                 text = json.dumps(message, separators=(",", ":"), default=str)
-            try:
-                client.queue.put_nowait(text)
+            if client.offer(text):
                 delivered += 1
-            except asyncio.QueueFull:
+            else:
                 self.drop(client)
         return delivered
 
@@ -92,5 +103,6 @@ class Hub:
         """Disconnect a client that cannot keep up; its socket task closes it."""
         logger.info("dropping slow websocket client", extra={"client_id": client.id})
         client.dropped.set()
+        client.wakeup.set()
         self._metrics.ws_dropped.inc()
         self.disconnect(client)

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from em_backend.models.text import Text
+
 
 class ChangePublic(BaseModel):
     symbol: str
@@ -32,10 +34,10 @@ class IngestPublic(BaseModel):
 class ReviewDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    event_id: str = Field(min_length=1, max_length=128)
+    event_id: Text = Field(min_length=1, max_length=128)
     approve: bool
-    admin_id: str = Field(min_length=1, max_length=100)
-    note: str | None = Field(default=None, max_length=2000)
+    admin_id: Text = Field(min_length=1, max_length=100)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class DecisionPublic(BaseModel):

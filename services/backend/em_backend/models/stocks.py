@@ -9,11 +9,12 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from em_backend.domain import indexes
+from em_backend.models.text import Text
 
 SymbolStr = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,15}$", examples=["ELON"])]
 Weight = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
 PointsIn = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
-Alias = Annotated[str, Field(min_length=1, max_length=100)]
+Alias = Annotated[Text, Field(min_length=1, max_length=100)]
 
 
 class ComponentIn(BaseModel):
@@ -34,8 +35,8 @@ class StockCreate(_Weights):
     model_config = ConfigDict(extra="forbid")
 
     symbol: SymbolStr
-    name: str = Field(min_length=1, max_length=100)
-    description: str = Field(default="", max_length=2000)
+    name: Text = Field(min_length=1, max_length=100)
+    description: Text = Field(default="", max_length=2000)
     kind: Literal["stock", "index"] = "stock"
     components: list[ComponentIn] = Field(default_factory=list, max_length=50)
     aliases: list[Alias] = Field(default_factory=list, max_length=50)
@@ -58,8 +59,8 @@ class StockCreate(_Weights):
 class StockUpdate(_Weights):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=2000)
+    name: Text | None = Field(default=None, min_length=1, max_length=100)
+    description: Text | None = Field(default=None, max_length=2000)
     components: list[ComponentIn] | None = Field(default=None, max_length=50)
     aliases: list[Alias] | None = Field(default=None, max_length=50)
     market_weight: Weight | None = None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,66 +24,81 @@ class Held:
     delta: Decimal
 
 
-async def exists(session: AsyncSession, event_id: str) -> bool:
-    found = await session.scalar(select(tables.Event.id).where(tables.Event.event_id == event_id))
-    return found is not None
+@dataclass(frozen=True)
+class EventRow:
+    event: contracts.RealityEvent
+    source: str
+    status: str
+    reason: str | None
 
 
-async def insert_event(
-    session: AsyncSession,
-    event: contracts.RealityEvent,
-    *,
-    source: str,
-    status: str,
-    reason: str | None,
-    now: datetime,
-) -> bool:
-    """Insert the event row; False when another writer stored the same event_id first."""
-    stmt = (
-        insert(tables.Event)
-        .values(
-            event_id=event.event_id,
-            source=source,
-            payload=event.model_dump(mode="json"),
-            status=status,
-            reason=reason,
-            received_at=now,
-            decided_at=now if status == "applied" else None,
-        )
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(tables.Event.id)
+async def existing_ids(session: AsyncSession, event_ids: Iterable[str]) -> set[str]:
+    wanted = set(event_ids)
+    result = await session.scalars(
+        select(tables.Event.event_id).where(tables.Event.event_id.in_(wanted))
     )
-    return (await session.scalar(stmt)) is not None
+    return set(result.all())
 
 
-def add_llm_calls(session: AsyncSession, event: contracts.RealityEvent, now: datetime) -> None:
-    for call in event.llm_calls:
-        session.add(
-            tables.LlmCall(
-                event_id=event.event_id,
-                model=call.model,
-                input_hash=call.input_hash,
-                output=call.output,
-                valid=call.outcome == "used",
-                latency_ms=call.latency_ms,
-                prompt_tokens=call.prompt_tokens,
-                completion_tokens=call.completion_tokens,
-                created_at=now,
-            )
-        )
+async def insert_events(session: AsyncSession, rows: Sequence[EventRow], now: datetime) -> int:
+    """Insert event rows; returns how many were new (others were stored concurrently)."""
+    if not rows:
+        return 0
+    table = tables.Event.__table__
+    assert isinstance(table, Table)
+    stmt = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(table.c.event_id)
+    )
+    params = [
+        {
+            "event_id": row.event.event_id,
+            "source": row.source,
+            "payload": row.event.model_dump(mode="json"),
+            "status": row.status,
+            "reason": row.reason,
+            "received_at": now,
+            "decided_at": now if row.status == "applied" else None,
+        }
+        for row in rows
+    ]
+    result = await session.execute(stmt, params)
+    return len(result.all())
 
 
-def add_audits(session: AsyncSession, event_id: str, held: Sequence[Held], now: datetime) -> None:
-    for item in held:
-        session.add(
-            tables.LlmAudit(
-                event_id=event_id,
-                symbol=item.symbol,
-                reason=item.reason,
-                delta=item.delta,
-                created_at=now,
-            )
-        )
+def llm_call_rows(event: contracts.RealityEvent, now: datetime) -> list[dict[str, object]]:
+    return [
+        {
+            "event_id": event.event_id,
+            "model": call.model,
+            "input_hash": call.input_hash,
+            "output": call.output,
+            "valid": call.outcome == "used",
+            "latency_ms": call.latency_ms,
+            "prompt_tokens": call.prompt_tokens,
+            "completion_tokens": call.completion_tokens,
+            "created_at": now,
+        }
+        for call in event.llm_calls
+    ]
+
+
+def audit_rows(event_id: str, held: Sequence[Held], now: datetime) -> list[dict[str, object]]:
+    return [
+        {
+            "event_id": event_id,
+            "symbol": item.symbol,
+            "reason": item.reason,
+            "delta": item.delta,
+            "decision": None,
+            "approved_by": None,
+            "approved_at": None,
+            "note": None,
+            "created_at": now,
+        }
+        for item in held
+    ]
 
 
 async def lock_event(session: AsyncSession, event_id: str) -> tables.Event | None:

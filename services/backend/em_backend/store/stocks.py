@@ -50,10 +50,7 @@ async def create(session: AsyncSession, body: models.StockCreate) -> tables.Stoc
     components = [indexes.Component(c.symbol, c.weight) for c in body.components]
     reality = blending.to_cents(body.initial_score)
     if body.kind == "index":
-        known = await existing(session, (c.symbol for c in components))
-        missing = sorted({c.symbol for c in components} - known)
-        if missing:
-            raise errors.Invalid(f"unknown component symbols: {', '.join(missing)}")
+        await _check_components(session, components)
         scores = await reality_scores(session, [c.symbol for c in components])
         reality = indexes.weighted_average(components, scores)
     stock = tables.Stock(
@@ -118,14 +115,27 @@ async def update(session: AsyncSession, symbol: str, body: models.StockUpdate) -
             indexes.validate(symbol, components)
         except ValueError as exc:
             raise errors.Invalid(str(exc)) from exc
-        known = await existing(session, (c.symbol for c in components))
-        missing = sorted({c.symbol for c in components} - known)
-        if missing:
-            raise errors.Invalid(f"unknown component symbols: {', '.join(missing)}")
+        await _check_components(session, components)
         stock.components = indexes.dump(components)
     stock.updated_at = datetime.now(UTC)
     await session.flush()
     return stock
+
+
+async def _check_components(session: AsyncSession, components: Sequence[indexes.Component]) -> None:
+    """Components must be listed stocks (not indexes: one level keeps recomputes simple)."""
+    result = await session.execute(
+        select(tables.Stock.symbol, tables.Stock.kind).where(
+            tables.Stock.symbol.in_({c.symbol for c in components})
+        )
+    )
+    kinds = dict(result.all())
+    missing = sorted({c.symbol for c in components} - kinds.keys())
+    if missing:
+        raise errors.Invalid(f"unknown component symbols: {', '.join(missing)}")
+    nested = sorted(s for s, kind in kinds.items() if kind == "index")
+    if nested:
+        raise errors.Invalid(f"components must be stocks, not indexes: {', '.join(nested)}")
 
 
 async def reality_scores(session: AsyncSession, symbols: Iterable[str]) -> dict[str, Decimal]:

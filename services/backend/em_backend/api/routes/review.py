@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from em_backend.api.deps import AdminKey, RuntimeDep, SessionDep
 from em_backend.api.routes.admin_stocks import ADMIN_ERRORS
 from em_backend.models import reality as models
+from em_backend.models.text import Text
 from em_backend.store import events as event_store
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -77,9 +78,9 @@ async def decide(
 async def audit(
     session: SessionDep,
     _admin: AdminKey,
-    symbol: Annotated[str | None, Query(max_length=32)] = None,
-    event_id: Annotated[str | None, Query(max_length=128)] = None,
-    source: Annotated[str | None, Query(max_length=200)] = None,
+    symbol: Annotated[str | None, Query(pattern=r"^[A-Z][A-Z0-9_]{1,15}$")] = None,
+    event_id: Annotated[Text | None, Query(max_length=128)] = None,
+    source: Annotated[Text | None, Query(max_length=200)] = None,
     decision: Literal["approve", "reject", "pending"] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -91,8 +92,8 @@ async def audit(
         event_id=event_id,
         source=source,
         decision=decision,
-        since=since,
-        until=until,
+        since=_utc(since),
+        until=_utc(until),
         limit=limit,
     )
     decisions = await event_store.audit_decisions(session, f)
@@ -105,3 +106,10 @@ async def audit(
             models.ScoreChangePublic.model_validate(c, from_attributes=True) for c in changes
         ],
     )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A query time without an offset means UTC (all stored timestamps are UTC)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from em_backend import errors
@@ -14,6 +14,7 @@ from em_backend.db import tables
 from em_backend.domain import history
 from em_backend.market.quotes import QuoteBook
 from em_backend.models import stocks as models
+from em_backend.runtime import Runtime
 from em_backend.store import stocks as stock_store
 
 router = APIRouter(prefix="/api/v1/stocks", tags=["stocks"])
@@ -59,8 +60,10 @@ async def get_stock(
 
 
 @router.get("/{symbol}/final", response_model=models.FinalPublic, responses=NOT_FOUND)
-async def get_final(symbol: SymbolPath, runtime: RuntimeDep) -> Response:
+async def get_final(symbol: SymbolPath, request: Request) -> Response:
     """Final, Reality and Market prices with weights and confidence (served from memory)."""
+    # The hot read: the runtime straight from app state, no dependency to solve.
+    runtime: Runtime = request.app.state.runtime
     quote = runtime.quotes.get(symbol)
     if quote is None:
         quote = await runtime.load_quote(symbol)

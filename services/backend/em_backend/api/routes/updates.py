@@ -57,23 +57,18 @@ async def updates(websocket: WebSocket, runtime: RuntimeDep) -> None:
 
 
 async def _send(websocket: WebSocket, client: hub_mod.Client, heartbeat: float) -> None:
-    dropped = asyncio.create_task(client.dropped.wait())
-    try:
-        while True:
-            getter = asyncio.create_task(client.queue.get())
-            done, _ = await asyncio.wait(
-                {getter, dropped}, timeout=heartbeat, return_when=asyncio.FIRST_COMPLETED
-            )
-            if dropped in done:
-                getter.cancel()
-                return
-            if getter in done:
-                await websocket.send_text(getter.result())
-            else:
-                getter.cancel()
-                await websocket.send_text(json.dumps(messages.heartbeat()))
-    finally:
-        dropped.cancel()
+    beat = json.dumps(messages.heartbeat())
+    while not client.dropped.is_set():
+        if client.queue.empty():
+            client.wakeup.clear()
+            try:
+                async with asyncio.timeout(heartbeat):
+                    await client.wakeup.wait()
+            except TimeoutError:
+                await websocket.send_text(beat)
+                beat = json.dumps(messages.heartbeat())
+            continue
+        await websocket.send_text(client.queue.get_nowait())
 
 
 async def _receive(websocket: WebSocket, client: hub_mod.Client, hub: hub_mod.Hub) -> None:
@@ -111,7 +106,5 @@ def _command(client: hub_mod.Client, raw: str) -> dict[str, Any]:
 
 def _offer(hub: hub_mod.Hub, client: hub_mod.Client, message: dict[str, Any]) -> None:
     """Queue a reply for this client only (same bounded queue as broadcasts)."""
-    try:
-        client.queue.put_nowait(json.dumps(message, separators=(",", ":")))
-    except asyncio.QueueFull:
+    if not client.offer(json.dumps(message, separators=(",", ":"))):
         hub.drop(client)
