@@ -1,4 +1,11 @@
-"""A protocol stand-in for the orderbook: the real gRPC contract over a tiny matcher.
+"""A stand-in orderbook for backend tests: the real proto over real loopback gRPC.
+
+The integrator replaces it with the real orderbook server once that exists. Two uses:
+- pricing tests pin a symbol's GetPressure answer with `set_pressure()` and assert on what
+  the backend does with it, never on this server's behaviour;
+- trading tests use its tiny matcher, described below.
+
+The matcher: the real gRPC contract over a tiny in-memory book.
 
 It speaks `everything_market.v1.Orderbook` on a loopback port and publishes `TradeEvent`s
 and `BookEvent`s to the MARKET stream (with `Nats-Msg-Id`) the way the real service does:
@@ -51,13 +58,13 @@ class Order:
     symbol: str
     account: str
     client_order_id: str
-    side: int
-    kind: int
-    tif: int
+    side: Any
+    kind: Any
+    tif: Any
     price: int | None
     qty: int
     filled: int = 0
-    status: int = pb.ORDER_STATUS_OPEN
+    status: Any = pb.ORDER_STATUS_OPEN
 
     @property
     def remaining(self) -> int:
@@ -73,9 +80,20 @@ class Book:
     trades: list[tuple[float, int, int, int]] = field(default_factory=list)  # ts, price, qty, side
 
 
+@dataclass
+class FixedPressure:
+    market_price_cents: int | None
+    trades: int = 0
+    buy_volume: int = 0
+    sell_volume: int = 0
+    net_pressure: float = 0.0
+
+
 class StandinOrderbook(pb_grpc.OrderbookServicer):
     def __init__(self, nc: Nats | None) -> None:
         self._nc = nc
+        self.pressures: dict[str, FixedPressure] = {}
+        self.pressure_calls = 0
         self._epoch = uuid.uuid4().hex[:8]
         self._numbers = 0
         self._trades = 0
@@ -89,11 +107,14 @@ class StandinOrderbook(pb_grpc.OrderbookServicer):
         self._publishing = asyncio.Event()
         self._publishing.set()
         self._task: asyncio.Task[None] | None = None
+        self._sending = False
+        self.omit_fills = False
 
     # --- lifecycle and knobs ---------------------------------------------------------
 
     def start_publisher(self) -> None:
-        self._task = asyncio.create_task(self._publish_forever())
+        if self._nc is not None:
+            self._task = asyncio.create_task(self._publish_forever())
 
     async def stop_publisher(self) -> None:
         if self._task is not None:
@@ -107,10 +128,10 @@ class StandinOrderbook(pb_grpc.OrderbookServicer):
     def release_publishing(self) -> None:
         self._publishing.set()
 
-    async def drained(self, timeout: float = 10.0) -> None:
+    async def drained(self, within: float = 10.0) -> None:
         """Wait until every queued message is stored in the stream."""
-        async with asyncio.timeout(timeout):
-            while not self._outbox.empty() or getattr(self, "_sending", False):
+        async with asyncio.timeout(within):
+            while not self._outbox.empty() or self._sending:  # noqa: ASYNC110 - polls a queue
                 await asyncio.sleep(0.01)
 
     async def _publish_forever(self) -> None:
@@ -152,7 +173,19 @@ class StandinOrderbook(pb_grpc.OrderbookServicer):
             self.answers[key] = answer
         if self.answer_delay:
             await asyncio.sleep(self.answer_delay)
+        if self.omit_fills:
+            answer = pb.PlaceOrderResponse()
+            answer.CopyFrom(self.answers[key])
+            del answer.fills[:]
         return answer
+
+    async def PlaceOrders(
+        self, request: pb.PlaceOrdersRequest, context: grpc_aio.ServicerContext[Any, Any]
+    ) -> pb.PlaceOrdersResponse:
+        resp = pb.PlaceOrdersResponse()
+        for order in request.orders:
+            resp.results.add(response=await self.PlaceOrder(order, context))
+        return resp
 
     async def CancelOrder(
         self, request: pb.CancelOrderRequest, context: grpc_aio.ServicerContext[Any, Any]
@@ -218,8 +251,22 @@ class StandinOrderbook(pb_grpc.OrderbookServicer):
     async def GetPressure(
         self, request: pb.GetPressureRequest, context: grpc_aio.ServicerContext[Any, Any]
     ) -> pb.GetPressureResponse:
+        self.pressure_calls += 1
         if not SYMBOL.match(request.symbol):
-            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "symbol")
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "symbol is required")
+        fixed = self.pressures.get(request.symbol)
+        if fixed is not None:
+            pinned = pb.GetPressureResponse(
+                symbol=request.symbol,
+                window=request.window,
+                trades=fixed.trades,
+                buy_volume=fixed.buy_volume,
+                sell_volume=fixed.sell_volume,
+                net_pressure=fixed.net_pressure,
+            )
+            if fixed.market_price_cents is not None:
+                pinned.market_price_cents = fixed.market_price_cents
+            return pinned
         book = self._book(request.symbol)
         buy = sum(q for _, _, q, side in book.trades if side == pb.SIDE_BUY)
         sell = sum(q for _, _, q, side in book.trades if side == pb.SIDE_SELL)
@@ -420,82 +467,14 @@ async def _abort(
     raise AssertionError("unreachable")
 
 
-class StandinServer:
-    """The stand-in on a loopback port; `addr` is what ORDERBOOK_ADDR should say."""
-
-    def __init__(self, nc: Nats | None, port: int = 0) -> None:
-        self.servicer = StandinOrderbook(nc)
-        self._server = grpc_aio.server()
-        pb_grpc.add_OrderbookServicer_to_server(self.servicer, self._server)
-        self.port = self._server.add_insecure_port(f"127.0.0.1:{port}")
-        self.addr = f"127.0.0.1:{self.port}"
-
-    async def start(self) -> StandinServer:
-        await self._server.start()
-        self.servicer.start_publisher()
-        return self
-
-    async def stop(self) -> None:
-        await self._server.stop(grace=0.5)
-        await self.servicer.stop_publisher()
-
-# --- fixed-pressure stand-in (backend blending tests) --------------------------------
-# GetPressure answers whatever a test set for a symbol; every other RPC is UNIMPLEMENTED.
-
-
-@dataclass
-class FixedPressure:
-    market_price_cents: int | None
-    trades: int = 0
-    buy_volume: int = 0
-    sell_volume: int = 0
-    net_pressure: float = 0.0
-
-
-class _Servicer(pb_grpc.OrderbookServicer):
-    def __init__(self) -> None:
-        self.pressures: dict[str, FixedPressure] = {}
-        self.pressure_calls = 0
-
-    async def _unimplemented(self, context: Any) -> Any:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "not served by the stand-in")
-
-    async def PlaceOrder(self, request: Any, context: Any) -> Any:
-        return await self._unimplemented(context)
-
-    async def PlaceOrders(self, request: Any, context: Any) -> Any:
-        return await self._unimplemented(context)
-
-    async def CancelOrder(self, request: Any, context: Any) -> Any:
-        return await self._unimplemented(context)
-
-    async def GetOrder(self, request: Any, context: Any) -> Any:
-        return await self._unimplemented(context)
-
-    async def GetSnapshot(self, request: Any, context: Any) -> Any:
-        return await self._unimplemented(context)
-
-    async def GetPressure(self, request: Any, context: Any) -> Any:
-        self.pressure_calls += 1
-        if not request.symbol:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "symbol is required")
-        fixed = self.pressures.get(request.symbol)
-        response = pb.GetPressureResponse(symbol=request.symbol, window=request.window)
-        if fixed is not None:
-            if fixed.market_price_cents is not None:
-                response.market_price_cents = fixed.market_price_cents
-            response.trades = fixed.trades
-            response.buy_volume = fixed.buy_volume
-            response.sell_volume = fixed.sell_volume
-            response.net_pressure = fixed.net_pressure
-        return response
-
-
 class OrderbookStandIn:
-    """`async with OrderbookStandIn() as ob:` → `ob.addr`, `ob.set_pressure(...)`."""
+    """`async with OrderbookStandIn(nc) as ob:` → `ob.addr`, `ob.servicer`, `ob.set_pressure()`.
 
-    def __init__(self) -> None:
-        self.servicer = _Servicer()
+    Without a NATS client nothing is published (pricing tests need no stream).
+    """
+
+    def __init__(self, nc: Nats | None = None) -> None:
+        self.servicer = StandinOrderbook(nc)
         self._server: grpc_aio.Server | None = None
         self.port = 0
 
@@ -511,12 +490,14 @@ class OrderbookStandIn:
         pb_grpc.add_OrderbookServicer_to_server(self.servicer, self._server)
         self.port = self._server.add_insecure_port(f"127.0.0.1:{port}")
         await self._server.start()
+        self.servicer.start_publisher()
         return self
 
     async def stop(self) -> None:
         if self._server is not None:
             await self._server.stop(grace=None)
             self._server = None
+        await self.servicer.stop_publisher()
 
     async def __aenter__(self) -> OrderbookStandIn:
         return await self.start()
@@ -534,7 +515,7 @@ async def _main() -> None:
     args = parser.parse_args()
     nc = await messaging.connect(args.nats, name="orderbook-standin")
     await messaging.ensure_streams(nc.jetstream())
-    server = await StandinServer(nc, args.port).start()
+    server = await OrderbookStandIn(nc).start(args.port)
     try:
         await asyncio.Event().wait()
     finally:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -28,7 +28,7 @@ from em_backend.runtime import Runtime
 from em_backend.settings import Settings
 from em_cli.devstack import ports
 from em_common import messaging
-from tests.support.orderbook_standin import StandinServer
+from tests.support.orderbook_standin import OrderbookStandIn
 
 ADMIN_KEY = "test-admin-key-0123456789abcdef0123456789"
 JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789abcdef"
@@ -90,7 +90,7 @@ class Stack:
     database_url: str
     settings: Settings
     app: Any
-    standin: StandinServer | None
+    standin: OrderbookStandIn | None
     client: httpx.AsyncClient
     nc: Nats
     traders: list[Trader] = field(default_factory=list)
@@ -129,9 +129,9 @@ class Stack:
 
     def sql(self, query: str, *args: Any) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.database_url) as conn:
-            return conn.execute(query, args).fetchall()  # type: ignore[arg-type]
+            return conn.execute(query, args).fetchall()
 
-    async def settled(self, count: int, timeout: float = 15.0) -> None:
+    async def settled(self, count: int, within: float = 15.0) -> None:
         """Wait until `count` trades are settled and no order waits for its answer."""
         await until(
             lambda: (
@@ -141,14 +141,14 @@ class Stack:
                 )[0]
                 == (count, 0)
             ),
-            timeout,
+            within,
             f"{count} settled trades",
         )
 
 
-async def until(check: Callable[[], Any], timeout: float, what: str) -> None:
+async def until(check: Callable[[], Any], within: float, what: str) -> None:
     """Poll `check` (sync or async) until truthy, or fail naming `what`."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         result = check()
         if isinstance(result, Awaitable):
@@ -158,6 +158,14 @@ async def until(check: Callable[[], Any], timeout: float, what: str) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+class _QuietServer(uvicorn.Server):
+    """Leaves signal handling to pytest."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 @contextlib.asynccontextmanager
@@ -174,8 +182,7 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[str, Any]]:
         lifespan="on",
         ws="websockets-sansio",
     )
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server = _QuietServer(config)
     task = asyncio.create_task(server.serve())
     try:
         await until(lambda: server.started or task.done(), 30, "uvicorn to start")
@@ -194,13 +201,15 @@ async def running_stack(
 ) -> AsyncIterator[Stack]:
     nc = await messaging.connect(nats_url, name="pytest-trading")
     await empty_streams(nc)
-    standin = await StandinServer(nc).start() if orderbook else None
+    standin = await OrderbookStandIn(nc).start() if orderbook else None
     addr = standin.addr if standin else f"127.0.0.1:{ports.free_port()}"
     settings = settings_for(database_url, nats_url, addr, **extra)
     try:
-        async with serving(settings) as (base_url, app):
-            async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-                yield Stack(base_url, database_url, settings, app, standin, client, nc)
+        async with (
+            serving(settings) as (base_url, app),
+            httpx.AsyncClient(base_url=base_url, timeout=30) as client,
+        ):
+            yield Stack(base_url, database_url, settings, app, standin, client, nc)
     finally:
         if standin is not None:
             await standin.stop()

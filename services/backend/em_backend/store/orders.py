@@ -111,16 +111,34 @@ async def by_order_id(session: AsyncSession, order_id: str) -> OrderRow | None:
     return None if found is None else _row(found)
 
 
-async def live_in_symbol(session: AsyncSession, account_id: int, symbol: str) -> list[OrderRow]:
-    """Every order of the account in the symbol that still holds something back."""
+_LIVE = or_(R.filled_qty + R.closed_qty < R.qty, R.reserved > 0)
+
+
+async def live_sells(session: AsyncSession, account_id: int, symbol: str) -> list[OrderRow]:
+    """Every sell order of the account in the symbol that still holds something back."""
     rows = await session.execute(
         _SELECT.where(
-            R.account_id == account_id,
-            R.symbol == symbol,
-            or_(R.filled_qty + R.closed_qty < R.qty, R.reserved > 0),
+            R.account_id == account_id, R.symbol == symbol, R.side == "sell", _LIVE
         ).order_by(R.id)
     )
     return [_row(r) for r in rows]
+
+
+async def live_row(
+    session: AsyncSession,
+    account_id: int,
+    symbol: str,
+    *,
+    reservation_id: int | None = None,
+    order_id: str | None = None,
+) -> OrderRow | None:
+    stmt = _SELECT.where(R.account_id == account_id, R.symbol == symbol, _LIVE)
+    if reservation_id is not None:
+        stmt = stmt.where(R.id == reservation_id)
+    if order_id is not None:
+        stmt = stmt.where(R.order_id == order_id)
+    found = (await session.execute(stmt)).first()
+    return None if found is None else _row(found)
 
 
 async def has_pending(session: AsyncSession, account_id: int, symbol: str, side: str) -> bool:

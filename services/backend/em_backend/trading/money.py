@@ -33,37 +33,88 @@ class Inconsistent(errors.BackendError):
 
 
 class Exposure:
+    """One account in one symbol: its position and the orders loaded so far.
+
+    Buy orders are independent of each other (each holds price x live units), so only the
+    ones a change touches are loaded. Sell orders share one pool with the long position,
+    so touching any of them, or changing the long quantity, loads the whole pool.
+    """
+
     def __init__(
-        self, account_id: int, symbol: str, orders: list[order_store.OrderRow], holding: Holding
+        self, session: AsyncSession, account_id: int, symbol: str, holding: Holding
     ) -> None:
+        self.session = session
         self.account_id = account_id
         self.symbol = symbol
-        self.orders = orders
         self.holding = holding
+        self._initial_long = max(0, holding.quantity)
         self.holding_changed = False
-        self.held = reservations.total({o.id: o.reserved for o in orders})
+        self.orders: dict[int, order_store.OrderRow] = {}
+        self.pool_loaded = False
+        self.held = Decimal(0)
         self.taken = Decimal(0)
 
-    def find(self, order_id: str) -> order_store.OrderRow | None:
-        for order in self.orders:
-            if order.order_id == order_id:
-                return order
-        return None
+    def _keep(self, row: order_store.OrderRow) -> order_store.OrderRow:
+        held = self.orders.get(row.id)
+        if held is not None:
+            return held
+        self.orders[row.id] = row
+        self.held += row.reserved
+        return row
 
-    def get(self, reservation_id: int) -> order_store.OrderRow | None:
-        for order in self.orders:
-            if order.id == reservation_id:
-                return order
-        return None
+    async def load_pool(self) -> None:
+        if self.pool_loaded:
+            return
+        for row in await order_store.live_sells(self.session, self.account_id, self.symbol):
+            self._keep(row)
+        self.pool_loaded = True
+
+    async def order(
+        self, side: str, *, reservation_id: int | None = None, order_id: str | None = None
+    ) -> order_store.OrderRow | None:
+        """A live order of this account in this symbol, by reservation id or order id."""
+
+        def wanted(r: order_store.OrderRow) -> bool:
+            return (reservation_id is not None and r.id == reservation_id) or (
+                order_id is not None and r.order_id == order_id
+            )
+
+        cached = next((r for r in self.orders.values() if wanted(r)), None)
+        if cached is not None:
+            return cached
+        if side == "sell":
+            await self.load_pool()
+            return next((r for r in self.orders.values() if wanted(r)), None)
+        found = await order_store.live_row(
+            self.session,
+            self.account_id,
+            self.symbol,
+            reservation_id=reservation_id,
+            order_id=order_id,
+        )
+        return None if found is None or found.side != side else self._keep(found)
+
+    async def add_new(self, row: order_store.OrderRow) -> None:
+        """An order inserted in this transaction (it holds nothing yet)."""
+        if row.side == "sell":
+            await self.load_pool()
+        self._keep(row)
+
+    def forget(self, row: order_store.OrderRow) -> None:
+        """An order deleted in this transaction: what it held is released."""
+        self.orders.pop(row.id, None)
 
     def set_holding(self, holding: Holding) -> None:
         self.holding = holding
         self.holding_changed = True
 
-    def rebalance(self) -> Decimal:
+    async def rebalance(self) -> Decimal:
         """Re-attribute the reservation; returns what to release (negative: to reserve)."""
-        held = reservations.requirements((o.domain for o in self.orders), self.holding.quantity)
-        for order in self.orders:
+        if max(0, self.holding.quantity) != self._initial_long:
+            await self.load_pool()
+        rows = list(self.orders.values())
+        held = reservations.requirements((o.domain for o in rows), self.holding.quantity)
+        for order in rows:
             want = held[order.id]
             if order.reserved != want:
                 order.reserved = want
@@ -90,13 +141,12 @@ class MoneyTxn:
 
     async def exposure(self, account_id: int, symbol: str) -> Exposure:
         if account_id not in self.balances:
-            raise Inconsistent(f"account {account_id} is not locked in this transaction")
+            raise Inconsistent(f"account {account_id} is unknown or not locked")
         key = (account_id, symbol)
         found = self._exposures.get(key)
         if found is None:
-            rows = await order_store.live_in_symbol(self.session, account_id, symbol)
             holding = await order_store.holding(self.session, account_id, symbol)
-            found = self._exposures[key] = Exposure(account_id, symbol, rows, holding)
+            found = self._exposures[key] = Exposure(self.session, account_id, symbol, holding)
         return found
 
     def free_cash(self, account_id: int) -> Decimal:
@@ -105,7 +155,7 @@ class MoneyTxn:
     async def finish(self, *, may_reserve: tuple[int, str] | None = None, ref: str) -> None:
         """Release (or, for `may_reserve`, reserve) and write everything."""
         for key, exposure in self._exposures.items():
-            change = exposure.rebalance()
+            change = await exposure.rebalance()
             account = exposure.account_id
             if change > 0:
                 self.moves.move(
@@ -125,7 +175,7 @@ class MoneyTxn:
                 self.moves.move(
                     (account, "cash"), (account, "reserved"), need, kind="reserve", ref=ref
                 )
-            await order_store.save(self.session, exposure.orders)
+            await order_store.save(self.session, list(exposure.orders.values()))
             if exposure.holding_changed:
                 await order_store.save_holding(
                     self.session, account, exposure.symbol, exposure.holding

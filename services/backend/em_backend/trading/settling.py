@@ -93,7 +93,11 @@ class Trade:
 
 
 async def settle_in(txn: MoneyTxn, trade: Trade) -> list[order_store.OrderRow] | None:
-    """Settle `trade` inside `txn` (buyer and seller locked). None if settled before."""
+    """Settle `trade` inside `txn` (buyer and seller locked). None if settled before.
+
+    Every refusal (NotLinked, Inconsistent) is raised before anything is written, so the
+    caller may carry on with the rest of its transaction.
+    """
     if trade.buyer == trade.seller:
         raise Inconsistent(f"trade {trade.trade_id} is a self-trade of account {trade.buyer}")
     st = tables.SettledTrade
@@ -101,11 +105,18 @@ async def settle_in(txn: MoneyTxn, trade: Trade) -> list[order_store.OrderRow] |
         return None  # both accounts are locked, so nobody can be settling it right now
     bought = await txn.exposure(trade.buyer, trade.symbol)
     sold = await txn.exposure(trade.seller, trade.symbol)
-    buy, sell = bought.find(trade.buy_order_id), sold.find(trade.sell_order_id)
+    buy = await bought.order("buy", order_id=trade.buy_order_id)
+    sell = await sold.order("sell", order_id=trade.sell_order_id)
     if buy is None:
         raise NotLinked(trade.buyer, "buy")
     if sell is None:
         raise NotLinked(trade.seller, "sell")
+    for row in (buy, sell):
+        if row.live < trade.qty:
+            raise Inconsistent(
+                f"trade {trade.trade_id} fills {trade.qty} of order {row.order_id}, "
+                f"which has {row.live} left"
+            )
     await txn.session.execute(
         insert(st).values(
             trade_id=trade.trade_id,
@@ -120,12 +131,6 @@ async def settle_in(txn: MoneyTxn, trade: Trade) -> list[order_store.OrderRow] |
             executed_at=trade.executed_at,
         )
     )
-    for row in (buy, sell):
-        if row.live < trade.qty:
-            raise Inconsistent(
-                f"trade {trade.trade_id} fills {trade.qty} of order {row.order_id}, "
-                f"which has {row.live} left"
-            )
     result = settle(trade.price, trade.qty, bought.holding, sold.holding)
     accounts = {"buyer": trade.buyer, "seller": trade.seller}
     ref = f"trade:{trade.trade_id}"
