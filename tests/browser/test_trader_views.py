@@ -93,7 +93,7 @@ def test_limit_order_rests_in_open_orders_and_reserves_cash(
     expect(page.locator("[data-field=cash]")).to_have_text("10,000.00")
 
 
-def test_rejected_order_names_the_field(page: Page, market: Market) -> None:
+def test_rejected_order_names_the_field(page: Page, market: Market, screenshots: Path) -> None:
     log_in(page, market)
     page.goto("/#/symbol/TECH")
     ticket = page.get_by_role("form", name="Order ticket for TECH")
@@ -103,6 +103,7 @@ def test_rejected_order_names_the_field(page: Page, market: Market) -> None:
     expect(ticket.get_by_role("alert")).to_contain_text("price")
     expect(ticket.locator("#ticket-price-error")).to_contain_text("price: ")
     expect(ticket.get_by_label("Price (points)")).to_have_attribute("aria-invalid", "true")
+    ticket.screenshot(path=screenshots / "ticket-error.png")
 
     ticket.get_by_label("Price (points)").fill("20")
     ticket.get_by_label("Quantity").fill("abc")
