@@ -29,7 +29,9 @@ LAUNCH_ARGS = [
 VIEWPORT: ViewportSize = {"width": 1360, "height": 900}
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in this thread
+# while it is open, which would break every asyncio test collected after the browser tests.
+@pytest.fixture(scope="module")
 def playwright_session() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
         prereq.missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
@@ -37,7 +39,7 @@ def playwright_session() -> Iterator[Playwright]:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_session: Playwright) -> Iterator[Browser]:
     chromium = playwright_session.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
     try:
