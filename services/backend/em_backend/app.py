@@ -18,6 +18,7 @@ from sqlalchemy import exc as sa_exc
 from em_backend import errors, wiring
 from em_backend.api.middleware import GuardMiddleware
 from em_backend.settings import Settings
+from em_backend.web import mount as web_ui
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(sa_exc.InterfaceError, _database_down)
     for router in wiring.routers():
         app.include_router(router)
+    web_ui.install(app)
     return app
 
 
