@@ -13,8 +13,8 @@ async def test_topology_is_created_idempotently(nc: Client) -> None:
     market = await js.stream_info("MARKET")
     assert reality.config.subjects == [contracts.REALITY_SUBJECT]
     assert sorted(market.config.subjects or []) == ["market.*.book", "market.*.trades"]
-    await kv.put("maintenance", b'{"enabled": true}')
-    assert (await kv_again.get("maintenance")).value == b'{"enabled": true}'
+    await kv.put("test-probe", b'{"enabled": true}')
+    assert (await kv_again.get("test-probe")).value == b'{"enabled": true}'
 
 
 async def test_same_msg_id_is_stored_once(nc: Client) -> None:
