@@ -1,0 +1,1 @@
+"""The orderbook service: matching engine, gRPC server, journal and publisher."""
