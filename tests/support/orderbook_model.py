@@ -104,7 +104,7 @@ class ModelBook:
         def crosses(order: RestingOrder) -> bool:
             if price is None:
                 return True
-            return order.price <= price if side == "buy" else order.price >= price
+            return bool(order.price <= price if side == "buy" else order.price >= price)
 
         book = self.opposite(symbol, side)
         if kind == "market" and not book:
@@ -114,7 +114,8 @@ class ModelBook:
             if fillable < qty:
                 return ModelReport("rejected", reason="fok_unfillable")
 
-        report = ModelReport("accepted", order_id=self.next_order_id)
+        order_id: int = self.next_order_id
+        report = ModelReport("accepted", order_id=order_id)
         self.next_order_id += 1
         remaining = qty
         for maker in book:
@@ -127,10 +128,10 @@ class ModelBook:
                 )
                 continue
             traded = min(remaining, maker.remaining)
-            fill = (
+            fill: FillTuple = (
                 self.next_trade_id,
                 maker.order_id,
-                report.order_id,
+                order_id,
                 maker.account,
                 account,
                 maker.price,
@@ -146,9 +147,8 @@ class ModelBook:
             if maker.remaining == 0:
                 self.resting.remove(maker)
         if remaining and tif == "gtc":
-            assert report.order_id is not None
             self.resting.append(
-                RestingOrder(report.order_id, symbol, account, side, price, remaining)
+                RestingOrder(order_id, symbol, account, side, price, remaining)
             )
             report.resting = remaining
         else:

@@ -23,6 +23,7 @@ PROPERTY_SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
+
 def _operations(
     prices: st.SearchStrategy[int], max_size: int, cancel_ids: int, min_size: int = 0
 ) -> st.SearchStrategy[list[tuple[Any, ...]]]:
@@ -92,10 +93,10 @@ def _engine_view(report: PlaceReport) -> dict[str, Any]:
     return {
         "status": report.status,
         "order_id": report.order_id,
-        "fills": [f.as_tuple() for f in report.fills],
+        "fills": [tuple(f) for f in report.fills],
         "resting": report.resting,
         "cancelled_qty": report.cancelled_qty,
-        "self_trade_cancels": [c.as_tuple() for c in report.self_trade_cancels],
+        "self_trade_cancels": [tuple(c) for c in report.self_trade_cancels],
         "reason": report.reason,
         "field": report.field,
     }
@@ -144,9 +145,10 @@ def _check_invariants(engine: Engine, ledger: Ledger, args: tuple[Any, ...], rep
             assert rep.filled == args[4]
         if tif == "ioc" or args[3] == "market":
             assert rep.resting == 0
-        if args[5] is not None:
-            worse = (lambda p: p > args[5]) if side == "buy" else (lambda p: p < args[5])
-            assert not any(worse(p) for p in prices), "traded through the limit"
+        limit = args[5]
+        if limit is not None:
+            through = [p for p in prices if (p > limit if side == "buy" else p < limit)]
+            assert not through, "traded through the limit"
     for symbol in SYMBOLS:
         bid, ask = engine.top(symbol)
         assert bid is None or ask is None or bid[0] < ask[0], "crossed book"
@@ -189,7 +191,7 @@ def _run(engine: Engine, model: ModelBook, ledger: Ledger, ops: list[tuple[Any, 
         assert bids == model.levels(symbol, "buy")
         assert asks == model.levels(symbol, "sell")
         last = engine.last_trade(symbol)
-        assert (last.as_tuple() if last else None) == model.last_trade.get(symbol)
+        assert (tuple(last) if last else None) == model.last_trade.get(symbol)
 
 
 @PROPERTY_SETTINGS
