@@ -43,7 +43,7 @@ _Fill = orders.Fill
 _PlaceReport = orders.PlaceReport
 _CancelReport = orders.CancelReport
 _CancelledOrder = orders.CancelledOrder
-_Order = books.Order
+_Level = books.Level
 
 
 class Engine:
@@ -95,18 +95,23 @@ class Engine:
     def order(self, order_id: int) -> orders.OrderView | None:
         """The live resting order with this id, or None when it is not (or no longer) open."""
         order = self._orders.get(order_id)
-        if order is None or order.level is None:
+        if order is None:
             return None
-        level = order.level
+        level: books.Level = order[books.LEVEL]
         side = level.side
         return orders.OrderView(
-            order_id, side.symbol, order.account, side.name, level.price, order.remaining
+            order_id,
+            side.symbol,
+            order[books.ACCOUNT],
+            side.name,
+            level.price,
+            order[books.REMAINING],
         )
 
     def owner(self, order_id: int) -> str | None:
         """The account of a live resting order, so the edge can check it before cancelling."""
         order = self._orders.get(order_id)
-        return None if order is None else order.account
+        return None if order is None else order[books.ACCOUNT]
 
     def open_orders(self) -> int:
         return len(self._orders)
@@ -148,17 +153,17 @@ class Engine:
         if order is None:
             issued = type(order_id) is int and 0 < order_id < self._next_order_id
             return _new(_CancelReport, (_DONE if issued else _UNKNOWN, order_id, *_NO_ORDER))
-        level = order.level
+        level: books.Level = order[3]  # [order_id, account, remaining, level]
         side = level.side
-        owner = order.account
+        owner = order[1]
         if account is not None and account != owner:
             return _new(
                 _CancelReport,
                 (_NOT_OWNER, order_id, side.symbol, owner, side.name, level.price, 0),
             )
         del self._orders[order_id]
-        qty = order.remaining
-        order.remaining = 0
+        qty = order[2]
+        order[2] = 0
         count = level.count - 1
         level.count = count
         level.total -= qty
@@ -173,7 +178,7 @@ class Engine:
             del side.levels[key]
             level.orders.clear()
         elif len(level.orders) > 2 * count + books.COMPACT_SLACK:
-            level.orders = deque([o for o in level.orders if o.remaining])
+            level.orders = deque([o for o in level.orders if o[2]])
         return _new(
             _CancelReport,
             (_CANCELLED, order_id, side.symbol, owner, side.name, level.price, qty),
@@ -195,10 +200,12 @@ class Engine:
         `tif` IOC by default or FOK). A market order meeting an empty opposite side, and a FOK
         order that cannot fill completely, are rejected without touching the book.
         """
-        book = self._books.get(symbol)
+        try:
+            book = self._books[symbol]
+        except (KeyError, TypeError):
+            return self._reject(symbol, account, side, kind, qty, price, tif)
         if (
-            book is None
-            or type(qty) is not int
+            type(qty) is not int
             or qty < 1
             or qty > _MAX_QTY
             or type(account) is not str
@@ -262,16 +269,58 @@ class Engine:
         order_id = self._next_order_id
         self._next_order_id = order_id + 1
         keys = opp.keys
-        if not keys or keys[-1] < threshold:
-            if rests:
-                self._rest(own, order_id, account, qty, price, key)  # type: ignore[arg-type]
-                return _new(_PlaceReport, (_ACCEPTED, order_id, symbol, side, (), qty, 0, (), *_OK))
-            return _new(_PlaceReport, (_ACCEPTED, order_id, symbol, side, (), 0, qty, (), *_OK))
+        remaining = qty
+        fills: list[orders.Fill] | tuple[()] = ()
+        stp: list[orders.CancelledOrder] | tuple[()] = ()
+        if keys and keys[-1] >= threshold:
+            remaining, fills, stp = self._match(
+                book, opp, threshold, order_id, account, side, symbol, qty
+            )
+            if not remaining:
+                return _new(
+                    _PlaceReport,
+                    (_ACCEPTED, order_id, symbol, side, fills, 0, 0, stp, None, None, None),
+                )
+        if not rests:
+            return _new(
+                _PlaceReport,
+                (_ACCEPTED, order_id, symbol, side, fills, 0, remaining, stp, None, None, None),
+            )
+        levels = own.levels
+        level = levels.get(key)
+        if level is None:
+            level = levels[key] = _Level(price, key, own)  # type: ignore[arg-type]
+            own_keys = own.keys
+            if not own_keys or key > own_keys[-1]:
+                own_keys.append(key)
+            else:
+                insort(own_keys, key)
+        order = [order_id, account, remaining, level]
+        level.orders.append(order)
+        level.total += remaining
+        level.count += 1
+        self._orders[order_id] = order
+        return _new(
+            _PlaceReport,
+            (_ACCEPTED, order_id, symbol, side, fills, remaining, 0, stp, None, None, None),
+        )
 
+    def _match(
+        self,
+        book: books.Book,
+        opp: books.BookSide,
+        threshold: int,
+        order_id: int,
+        account: str,
+        side: str,
+        symbol: str,
+        remaining: int,
+    ) -> tuple[int, list[orders.Fill], list[orders.CancelledOrder] | tuple[()]]:
+        """Trade against crossing levels best first; returns what is left, fills, STP cancels."""
+        keys = opp.keys
         index = self._orders
         levels = opp.levels
         trade_id = self._next_trade_id
-        remaining = qty
         fills: list[orders.Fill] = []
         stp: list[orders.CancelledOrder] | tuple[()] = ()
         while True:
@@ -283,12 +332,12 @@ class Engine:
             total = level.total
             while count:
                 maker = queue[0]
-                available = maker.remaining
+                available = maker[2]  # [order_id, account, remaining, level]
                 if not available:
                     queue.popleft()
                     continue
-                maker_id = maker.order_id
-                if maker.account == account:
+                maker_id = maker[0]
+                if maker[1] == account:
                     queue.popleft()
                     count -= 1
                     total -= available
@@ -305,7 +354,7 @@ class Engine:
                     del index[maker_id]
                     traded = available
                 else:
-                    maker.remaining = available - remaining
+                    maker[2] = available - remaining
                     traded = remaining
                 total -= traded
                 fills.append(
@@ -315,7 +364,7 @@ class Engine:
                             trade_id,
                             maker_id,
                             order_id,
-                            maker.account,
+                            maker[1],
                             account,
                             level_price,
                             traded,
@@ -340,33 +389,7 @@ class Engine:
         self._next_trade_id = trade_id
         if fills:
             book.last_trade = fills[-1]
-        if not remaining:
-            return _new(_PlaceReport, (_ACCEPTED, order_id, symbol, side, fills, 0, 0, stp, *_OK))
-        if rests:
-            self._rest(own, order_id, account, remaining, price, key)  # type: ignore[arg-type]
-            return _new(
-                _PlaceReport, (_ACCEPTED, order_id, symbol, side, fills, remaining, 0, stp, *_OK)
-            )
-        return _new(
-            _PlaceReport, (_ACCEPTED, order_id, symbol, side, fills, 0, remaining, stp, *_OK)
-        )
-
-    def _rest(
-        self, own: books.BookSide, order_id: int, account: str, qty: int, price: int, key: int
-    ) -> None:
-        level = own.levels.get(key)
-        if level is None:
-            level = own.levels[key] = books.Level(price, key, own)
-            keys = own.keys
-            if not keys or key > keys[-1]:
-                keys.append(key)
-            else:
-                insort(keys, key)
-        order = _Order(order_id, account, qty, level)
-        level.orders.append(order)
-        level.total += qty
-        level.count += 1
-        self._orders[order_id] = order
+        return remaining, fills, stp
 
     def _reject(
         self,
@@ -390,8 +413,8 @@ def _fok_fillable(opp: books.BookSide, threshold: int, account: str, qty: int) -
         if key < threshold:
             return False
         for maker in levels[key].orders:
-            if maker.remaining and maker.account != account:
-                qty -= maker.remaining
+            if maker[books.REMAINING] and maker[books.ACCOUNT] != account:
+                qty -= maker[books.REMAINING]
                 if qty <= 0:
                     return True
     return False

@@ -42,7 +42,7 @@ class Restored:
 
 def _dump_side(side: books.BookSide) -> list[Any]:
     return [
-        [level.price, [[o.order_id, o.account, o.remaining] for o in side.live_orders(level)]]
+        [level.price, [o[: books.LEVEL] for o in side.live_orders(level)]]
         for level in side.iter_levels()
     ]
 
