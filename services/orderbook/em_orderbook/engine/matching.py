@@ -273,9 +273,79 @@ class Engine:
         fills: list[orders.Fill] | tuple[()] = ()
         stp: list[orders.CancelledOrder] | tuple[()] = ()
         if keys and keys[-1] >= threshold:
-            remaining, fills, stp = self._match(
-                book, opp, threshold, order_id, account, side, symbol, qty
-            )
+            index = self._orders
+            levels = opp.levels
+            trade_id = self._next_trade_id
+            fills = []
+            while True:
+                level_key = keys[-1]
+                level = levels[level_key]
+                queue = level.orders
+                level_price = level.price
+                count = level.count
+                total = level.total
+                while count:
+                    maker = queue[0]
+                    available = maker[2]  # [order_id, account, remaining, level]
+                    if not available:
+                        queue.popleft()
+                        continue
+                    maker_id = maker[0]
+                    if maker[1] == account:
+                        queue.popleft()
+                        count -= 1
+                        total -= available
+                        del index[maker_id]
+                        if not stp:
+                            stp = []
+                        stp.append(
+                            _new(
+                                _CancelledOrder,
+                                (maker_id, account, opp.name, level_price, available),
+                            )
+                        )
+                        continue
+                    if available <= remaining:
+                        queue.popleft()
+                        count -= 1
+                        del index[maker_id]
+                        traded = available
+                    else:
+                        maker[2] = available - remaining
+                        traded = remaining
+                    total -= traded
+                    fills.append(
+                        _new(
+                            _Fill,
+                            (
+                                trade_id,
+                                maker_id,
+                                order_id,
+                                maker[1],
+                                account,
+                                level_price,
+                                traded,
+                                side,
+                                symbol,
+                            ),
+                        )
+                    )
+                    trade_id += 1
+                    remaining -= traded
+                    if not remaining:
+                        break
+                if count:
+                    level.count = count
+                    level.total = total
+                    break
+                keys.pop()
+                del levels[level_key]
+                queue.clear()
+                if not remaining or not keys or keys[-1] < threshold:
+                    break
+            self._next_trade_id = trade_id
+            if fills:
+                book.last_trade = fills[-1]
             if not remaining:
                 return _new(
                     _PlaceReport,
@@ -286,110 +356,24 @@ class Engine:
                 _PlaceReport,
                 (_ACCEPTED, order_id, symbol, side, fills, 0, remaining, stp, None, None, None),
             )
-        levels = own.levels
-        level = levels.get(key)
-        if level is None:
-            level = levels[key] = _Level(price, key, own)  # type: ignore[arg-type]
+        own_levels = own.levels
+        resting_level = own_levels.get(key)
+        if resting_level is None:
+            resting_level = own_levels[key] = _Level(price, key, own)  # type: ignore[arg-type]
             own_keys = own.keys
             if not own_keys or key > own_keys[-1]:
                 own_keys.append(key)
             else:
                 insort(own_keys, key)
-        order = [order_id, account, remaining, level]
-        level.orders.append(order)
-        level.total += remaining
-        level.count += 1
+        order = [order_id, account, remaining, resting_level]
+        resting_level.orders.append(order)
+        resting_level.total += remaining
+        resting_level.count += 1
         self._orders[order_id] = order
         return _new(
             _PlaceReport,
             (_ACCEPTED, order_id, symbol, side, fills, remaining, 0, stp, None, None, None),
         )
-
-    def _match(
-        self,
-        book: books.Book,
-        opp: books.BookSide,
-        threshold: int,
-        order_id: int,
-        account: str,
-        side: str,
-        symbol: str,
-        remaining: int,
-    ) -> tuple[int, list[orders.Fill], list[orders.CancelledOrder] | tuple[()]]:
-        """Trade against crossing levels best first; returns what is left, fills, STP cancels."""
-        keys = opp.keys
-        index = self._orders
-        levels = opp.levels
-        trade_id = self._next_trade_id
-        fills: list[orders.Fill] = []
-        stp: list[orders.CancelledOrder] | tuple[()] = ()
-        while True:
-            level_key = keys[-1]
-            level = levels[level_key]
-            queue = level.orders
-            level_price = level.price
-            count = level.count
-            total = level.total
-            while count:
-                maker = queue[0]
-                available = maker[2]  # [order_id, account, remaining, level]
-                if not available:
-                    queue.popleft()
-                    continue
-                maker_id = maker[0]
-                if maker[1] == account:
-                    queue.popleft()
-                    count -= 1
-                    total -= available
-                    del index[maker_id]
-                    if not stp:
-                        stp = []
-                    stp.append(
-                        _new(_CancelledOrder, (maker_id, account, opp.name, level_price, available))
-                    )
-                    continue
-                if available <= remaining:
-                    queue.popleft()
-                    count -= 1
-                    del index[maker_id]
-                    traded = available
-                else:
-                    maker[2] = available - remaining
-                    traded = remaining
-                total -= traded
-                fills.append(
-                    _new(
-                        _Fill,
-                        (
-                            trade_id,
-                            maker_id,
-                            order_id,
-                            maker[1],
-                            account,
-                            level_price,
-                            traded,
-                            side,
-                            symbol,
-                        ),
-                    )
-                )
-                trade_id += 1
-                remaining -= traded
-                if not remaining:
-                    break
-            if count:
-                level.count = count
-                level.total = total
-                break
-            keys.pop()
-            del levels[level_key]
-            queue.clear()
-            if not remaining or not keys or keys[-1] < threshold:
-                break
-        self._next_trade_id = trade_id
-        if fills:
-            book.last_trade = fills[-1]
-        return remaining, fills, stp
 
     def _reject(
         self,
