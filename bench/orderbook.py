@@ -98,9 +98,10 @@ def make_events(n: int, n_symbols: int, tick: int, seed: int = SEED) -> list[Eve
             engine.cancel(target)
             continue
         events.append(("place", args))
-        report = engine.place(*args)
-        if report.resting:
-            live.append(report.order_id)  # type: ignore[arg-type]
+        _, order_id, _, _, _, resting, *_ = engine.place(*args)
+        if resting:
+            assert order_id is not None
+            live.append(order_id)
     return events
 
 

@@ -119,7 +119,7 @@ class Book:
         self.symbol = symbol
         self.bids = BookSide(symbol, orders.BUY)
         self.asks = BookSide(symbol, orders.SELL)
-        self.last_trade: orders.Fill | None = None
+        self.last_trade: orders.FillTuple | None = None
 
     def side(self, name: str) -> BookSide:
         return self.bids if name == orders.BUY else self.asks

@@ -14,7 +14,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Self
 
 from em_orderbook.engine import book as books
 from em_orderbook.engine import orders, snapshots, validating
@@ -23,7 +23,6 @@ from em_orderbook.engine.errors import UnknownSymbolError
 _NO_LIMIT = -(orders.MAX_PRICE + 1)
 _OK = (None, None, None)
 _NO_ORDER = (None, None, None, None, 0)
-_new = tuple.__new__
 
 _BUY = orders.BUY
 _SELL = orders.SELL
@@ -39,10 +38,6 @@ _CANCELLED = orders.CANCELLED
 _NOT_OWNER = orders.NOT_OWNER
 _DONE = orders.ALREADY_DONE
 _UNKNOWN = orders.UNKNOWN_ORDER
-_Fill = orders.Fill
-_PlaceReport = orders.PlaceReport
-_CancelReport = orders.CancelReport
-_CancelledOrder = orders.CancelledOrder
 _Level = books.Level
 
 
@@ -90,7 +85,8 @@ class Engine:
         return book.bids.depth(levels), book.asks.depth(levels)
 
     def last_trade(self, symbol: str) -> orders.Fill | None:
-        return self.book(symbol).last_trade
+        last = self.book(symbol).last_trade
+        return None if last is None else orders.Fill._make(last)
 
     def order(self, order_id: int) -> orders.OrderView | None:
         """The live resting order with this id, or None when it is not (or no longer) open."""
@@ -131,7 +127,7 @@ class Engine:
         return snapshots.dump(self._books.values(), self._next_order_id, self._next_trade_id)
 
     @classmethod
-    def from_snapshot(cls, data: dict[str, Any]) -> Engine:
+    def from_snapshot(cls, data: dict[str, Any]) -> Self:
         engine = cls()
         restored = snapshots.load(data)
         engine._next_order_id = restored.next_order_id
@@ -147,20 +143,17 @@ class Engine:
 
     # -- commands ------------------------------------------------------------------------
 
-    def cancel(self, order_id: int, account: str | None = None) -> orders.CancelReport:
+    def cancel(self, order_id: int, account: str | None = None) -> orders.CancelTuple:
         """Cancel a live order. With `account`, an order owned by someone else is left alone."""
         order = self._orders.get(order_id) if type(order_id) is int else None
         if order is None:
             issued = type(order_id) is int and 0 < order_id < self._next_order_id
-            return _new(_CancelReport, (_DONE if issued else _UNKNOWN, order_id, *_NO_ORDER))
+            return (_DONE if issued else _UNKNOWN, order_id, *_NO_ORDER)
         level: books.Level = order[3]  # [order_id, account, remaining, level]
         side = level.side
         owner = order[1]
         if account is not None and account != owner:
-            return _new(
-                _CancelReport,
-                (_NOT_OWNER, order_id, side.symbol, owner, side.name, level.price, 0),
-            )
+            return (_NOT_OWNER, order_id, side.symbol, owner, side.name, level.price, 0)
         del self._orders[order_id]
         qty = order[2]
         order[2] = 0
@@ -179,10 +172,7 @@ class Engine:
             level.orders.clear()
         elif len(level.orders) > 2 * count + books.COMPACT_SLACK:
             level.orders = deque([o for o in level.orders if o[2]])
-        return _new(
-            _CancelReport,
-            (_CANCELLED, order_id, side.symbol, owner, side.name, level.price, qty),
-        )
+        return (_CANCELLED, order_id, side.symbol, owner, side.name, level.price, qty)
 
     def place(
         self,
@@ -193,7 +183,7 @@ class Engine:
         qty: int,
         price: int | None = None,
         tif: str | None = None,
-    ) -> orders.PlaceReport:
+    ) -> orders.PlaceTuple:
         """Match an incoming order and rest, cancel or reject what is left.
 
         `kind` is LIMIT (needs `price`; `tif` GTC by default, IOC or FOK) or MARKET (no price;
@@ -270,8 +260,8 @@ class Engine:
         self._next_order_id = order_id + 1
         keys = opp.keys
         remaining = qty
-        fills: list[orders.Fill] | tuple[()] = ()
-        stp: list[orders.CancelledOrder] | tuple[()] = ()
+        fills: list[orders.FillTuple] | tuple[()] = ()
+        stp: list[orders.SelfTradeTuple] | tuple[()] = ()
         if keys and keys[-1] >= threshold:
             index = self._orders
             levels = opp.levels
@@ -298,12 +288,7 @@ class Engine:
                         del index[maker_id]
                         if not stp:
                             stp = []
-                        stp.append(
-                            _new(
-                                _CancelledOrder,
-                                (maker_id, account, opp.name, level_price, available),
-                            )
-                        )
+                        stp.append((maker_id, account, opp.name, level_price, available))
                         continue
                     if available <= remaining:
                         queue.popleft()
@@ -315,19 +300,16 @@ class Engine:
                         traded = remaining
                     total -= traded
                     fills.append(
-                        _new(
-                            _Fill,
-                            (
-                                trade_id,
-                                maker_id,
-                                order_id,
-                                maker[1],
-                                account,
-                                level_price,
-                                traded,
-                                side,
-                                symbol,
-                            ),
+                        (
+                            trade_id,
+                            maker_id,
+                            order_id,
+                            maker[1],
+                            account,
+                            level_price,
+                            traded,
+                            side,
+                            symbol,
                         )
                     )
                     trade_id += 1
@@ -347,15 +329,9 @@ class Engine:
             if fills:
                 book.last_trade = fills[-1]
             if not remaining:
-                return _new(
-                    _PlaceReport,
-                    (_ACCEPTED, order_id, symbol, side, fills, 0, 0, stp, None, None, None),
-                )
+                return (_ACCEPTED, order_id, symbol, side, fills, 0, 0, stp, None, None, None)
         if not rests:
-            return _new(
-                _PlaceReport,
-                (_ACCEPTED, order_id, symbol, side, fills, 0, remaining, stp, None, None, None),
-            )
+            return (_ACCEPTED, order_id, symbol, side, fills, 0, remaining, stp, None, None, None)
         own_levels = own.levels
         resting_level = own_levels.get(key)
         if resting_level is None:
@@ -370,10 +346,7 @@ class Engine:
         resting_level.total += remaining
         resting_level.count += 1
         self._orders[order_id] = order
-        return _new(
-            _PlaceReport,
-            (_ACCEPTED, order_id, symbol, side, fills, remaining, 0, stp, None, None, None),
-        )
+        return (_ACCEPTED, order_id, symbol, side, fills, remaining, 0, stp, None, None, None)
 
     def _reject(
         self,
@@ -384,7 +357,7 @@ class Engine:
         qty: object,
         price: object,
         tif: object,
-    ) -> orders.PlaceReport:
+    ) -> orders.PlaceTuple:
         return validating.reject(
             symbol, account, side, kind, qty, price, tif, known_symbol=symbol in self._books
         )
