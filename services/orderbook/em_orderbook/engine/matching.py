@@ -21,8 +21,6 @@ from em_orderbook.engine import orders, snapshots, validating
 from em_orderbook.engine.errors import UnknownSymbolError
 
 _NO_LIMIT = -(orders.MAX_PRICE + 1)
-_OK = (None, None, None)
-_NO_ORDER = (None, None, None, None, 0)
 
 _BUY = orders.BUY
 _SELL = orders.SELL
@@ -145,16 +143,16 @@ class Engine:
 
     def cancel(self, order_id: int, account: str | None = None) -> orders.CancelTuple:
         """Cancel a live order. With `account`, an order owned by someone else is left alone."""
-        order = self._orders.get(order_id) if type(order_id) is int else None
+        order = self._orders.pop(order_id, None) if type(order_id) is int else None
         if order is None:
             issued = type(order_id) is int and 0 < order_id < self._next_order_id
-            return (_DONE if issued else _UNKNOWN, order_id, *_NO_ORDER)
+            return (_DONE if issued else _UNKNOWN, order_id, None, None, None, None, 0)
         level: books.Level = order[3]  # [order_id, account, remaining, level]
         side = level.side
         owner = order[1]
         if account is not None and account != owner:
+            self._orders[order_id] = order
             return (_NOT_OWNER, order_id, side.symbol, owner, side.name, level.price, 0)
-        del self._orders[order_id]
         qty = order[2]
         order[2] = 0
         count = level.count - 1
