@@ -248,7 +248,7 @@ arbitrary = st.one_of(
 
 @settings(max_examples=500, deadline=None)
 @given(
-    st.sampled_from(["X", "Z", "", 7]),
+    st.sampled_from(["X", "Z", "", 7, ["X"]]),
     st.sampled_from(["a", "", None]),
     st.sampled_from(["buy", "sell", "BUY", None]),
     st.sampled_from(["limit", "market", "stop"]),

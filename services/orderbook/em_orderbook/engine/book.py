@@ -83,6 +83,22 @@ class BookSide:
         level.count += 1
         return order
 
+    def can_fill(self, qty: int, threshold: int, account: str) -> bool:
+        """Whether other accounts' orders on levels with key >= `threshold` cover `qty`.
+
+        Orders of `account` itself do not count: self-trade prevention would cancel them.
+        """
+        levels = self.levels
+        for key in reversed(self.keys):
+            if key < threshold:
+                return False
+            for order in levels[key].orders:
+                if order[REMAINING] and order[ACCOUNT] != account:
+                    qty -= order[REMAINING]
+                    if qty <= 0:
+                        return True
+        return False
+
     def best(self) -> tuple[int, int] | None:
         """(price, quantity) of the best level, or None when the side is empty."""
         if not self.keys:

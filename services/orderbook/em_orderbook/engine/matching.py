@@ -186,7 +186,8 @@ class Engine:
 
         `kind` is LIMIT (needs `price`; `tif` GTC by default, IOC or FOK) or MARKET (no price;
         `tif` IOC by default or FOK). A market order meeting an empty opposite side, and a FOK
-        order that cannot fill completely, are rejected without touching the book.
+        order that cannot fill completely, are rejected without touching the book. Returns a
+        plain `orders.PlaceTuple`; `orders.PlaceReport.of()` gives it names.
         """
         try:
             book = self._books[symbol]
@@ -249,7 +250,7 @@ class Engine:
                 )
         else:
             return self._reject(symbol, account, side, kind, qty, price, tif)
-        if fok and not _fok_fillable(opp, threshold, account, qty):
+        if fok and not opp.can_fill(qty, threshold, account):
             return validating.refuse(
                 symbol, side, orders.FOK_UNFILLABLE, "fill-or-kill order cannot fill completely"
             )
@@ -356,20 +357,5 @@ class Engine:
         price: object,
         tif: object,
     ) -> orders.PlaceTuple:
-        return validating.reject(
-            symbol, account, side, kind, qty, price, tif, known_symbol=symbol in self._books
-        )
-
-
-def _fok_fillable(opp: books.BookSide, threshold: int, account: str, qty: int) -> bool:
-    """Whether other accounts' crossing liquidity covers `qty` (own orders would be cancelled)."""
-    levels = opp.levels
-    for key in reversed(opp.keys):
-        if key < threshold:
-            return False
-        for maker in levels[key].orders:
-            if maker[books.REMAINING] and maker[books.ACCOUNT] != account:
-                qty -= maker[books.REMAINING]
-                if qty <= 0:
-                    return True
-    return False
+        known = type(symbol) is str and symbol in self._books
+        return validating.reject(symbol, account, side, kind, qty, price, tif, known_symbol=known)
