@@ -41,12 +41,14 @@ def _operations(
     # "cancel" names a raw id (often unknown or finished); "cancel_live" the k-th live order.
     cancels = st.tuples(st.just("cancel"), st.integers(0, cancel_ids), owners)
     live_cancels = st.tuples(st.just("cancel_live"), st.integers(0, 1000), owners)
-    return st.lists(
-        st.one_of(places, places, cancels, live_cancels), min_size=min_size, max_size=max_size
+    # Seven places for every three cancels (one_of would pick each branch equally often).
+    choice = st.integers(0, 9).flatmap(
+        lambda k: places if k < 7 else cancels if k < 8 else live_cancels
     )
+    return st.lists(choice, min_size=min_size, max_size=max_size)
 
 
-operations = _operations(st.integers(95, 105), max_size=80, cancel_ids=80)
+operations = _operations(st.integers(97, 103), max_size=100, cancel_ids=100, min_size=10)
 
 
 def _passive(side: str, account: str, qty: int, offset: int) -> tuple[Any, ...]:
