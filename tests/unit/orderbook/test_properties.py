@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from em_orderbook.engine import PlaceReport, book
+from em_orderbook.engine import PlaceReport
 from tests.support.orderbook_model import ModelBook, NamedEngine
 
 SYMBOLS = ["X", "Y"]
@@ -206,12 +206,7 @@ def test_engine_matches_the_model_and_keeps_its_invariants(ops: list[tuple[Any, 
 @given(deep_operations)
 def test_deep_queues_with_many_cancels_match_the_model(ops: list[tuple[Any, ...]]) -> None:
     # Compact as soon as dead entries outnumber live ones, so that compaction runs often.
-    saved = book.COMPACT_SLACK
-    book.COMPACT_SLACK = 0
-    try:
-        _run(NamedEngine(SYMBOLS), ModelBook(SYMBOLS), Ledger(), ops)
-    finally:
-        book.COMPACT_SLACK = saved
+    _run(NamedEngine(SYMBOLS, compact_slack=0), ModelBook(SYMBOLS), Ledger(), ops)
 
 
 @PROPERTY_SETTINGS

@@ -42,9 +42,17 @@ _Level = books.Level
 class Engine:
     """All books, the order-id index and the id counters."""
 
-    __slots__ = ("_books", "_next_order_id", "_next_trade_id", "_orders")
+    __slots__ = ("_books", "_compact_slack", "_next_order_id", "_next_trade_id", "_orders")
 
-    def __init__(self, symbols: Iterable[str] = ()) -> None:
+    def __init__(
+        self, symbols: Iterable[str] = (), *, compact_slack: int = books.COMPACT_SLACK
+    ) -> None:
+        """Start with an empty book for each symbol.
+
+        `compact_slack` is how many dead entries a level may hold beyond twice its live count
+        before a cancel compacts it; tests set 0 so that compaction runs all the time.
+        """
+        self._compact_slack = compact_slack
         self._books: dict[str, books.Book] = {}
         self._orders: dict[int, books.Order] = {}
         self._next_order_id = 1
@@ -168,7 +176,7 @@ class Engine:
                 del keys[bisect_left(keys, key)]
             del side.levels[key]
             level.orders.clear()
-        elif len(level.orders) > 2 * count + books.COMPACT_SLACK:
+        elif len(level.orders) > count + count + self._compact_slack:
             level.orders = deque([o for o in level.orders if o[2]])
         return (_CANCELLED, order_id, side.symbol, owner, side.name, level.price, qty)
 
