@@ -236,6 +236,7 @@ def main() -> None:
         "seed": SEED,
         "timer_ns": timer_overhead_ns(),
         "load_avg": load_avg,
+        "cpus": os.cpu_count(),
         "engine": engine,
         "targets_met": targets(engine),
         "seconds": round(time.perf_counter() - started, 1),
