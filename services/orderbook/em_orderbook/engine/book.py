@@ -1,0 +1,144 @@
+"""The book of one symbol: two sides of price levels, each level a FIFO of resting orders.
+
+Layout chosen for CPython speed. A side keeps a dict key -> level and a list of keys sorted
+ascending with the *best* level last, so the best price is `keys[-1]`, consuming it is
+`keys.pop()` and a new level usually lands near the end of the list (`bisect.insort` only when
+a level is created). Bids are keyed by price, asks by -price, which lets one matching loop serve
+both sides: an incoming order with own key k crosses every opposite level whose key is >= -k.
+
+Cancels are lazy: a cancelled order is marked dead (`remaining = 0`) and left in its level's
+deque, to be skipped when matching reaches it. A level whose live count reaches zero is dropped
+at once, and a level whose deque holds more dead than live orders is compacted, so dead orders
+never outlive their level by much and memory stays proportional to the live book.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections import deque
+from collections.abc import Iterator
+
+from em_orderbook.engine import orders
+
+COMPACT_SLACK = 32
+
+
+class Level:
+    """Orders at one price in time priority; `total` and `count` cover live orders only."""
+
+    __slots__ = ("count", "key", "orders", "price", "side", "total")
+
+    def __init__(self, price: int, key: int, side: BookSide) -> None:
+        self.price = price
+        self.key = key
+        self.side = side
+        self.orders: deque[Order] = deque()
+        self.total = 0
+        self.count = 0
+
+
+class Order:
+    """A resting order. `remaining == 0` marks it dead (filled or lazily cancelled).
+
+    `level` points at the level holding it while it is live, so a cancel needs no search; it is
+    cleared when the order dies so that a dropped level and its dead orders form no cycle.
+    """
+
+    __slots__ = ("account", "level", "order_id", "remaining")
+
+    def __init__(self, order_id: int, account: str, remaining: int, level: Level | None) -> None:
+        self.order_id = order_id
+        self.account = account
+        self.remaining = remaining
+        self.level = level
+
+
+class BookSide:
+    """One side of a book. `sign` is +1 for bids, -1 for asks: key = sign * price."""
+
+    __slots__ = ("keys", "levels", "name", "sign", "symbol")
+
+    def __init__(self, symbol: str, name: str) -> None:
+        self.symbol = symbol
+        self.name = name
+        self.sign = 1 if name == orders.BUY else -1
+        self.keys: list[int] = []
+        self.levels: dict[int, Level] = {}
+
+    def rest(self, order_id: int, account: str, qty: int, price: int) -> Order:
+        """Queue a new order at the back of its price level, creating the level if needed."""
+        key = self.sign * price
+        level = self.levels.get(key)
+        if level is None:
+            level = self.levels[key] = Level(price, key, self)
+            keys = self.keys
+            if not keys or key > keys[-1]:
+                keys.append(key)
+            else:
+                insort(keys, key)
+        order = Order(order_id, account, qty, level)
+        level.orders.append(order)
+        level.total += qty
+        level.count += 1
+        return order
+
+    def unlink(self, order: Order, level: Level) -> int:
+        """Take a live order out of the book (lazily) and return the quantity it had left."""
+        qty = order.remaining
+        order.remaining = 0
+        order.level = None
+        level.total -= qty
+        level.count -= 1
+        if level.count == 0:
+            key = level.key
+            keys = self.keys
+            if keys[-1] == key:
+                keys.pop()
+            else:
+                del keys[bisect_left(keys, key)]
+            del self.levels[key]
+            level.orders.clear()
+        elif len(level.orders) > 2 * level.count + COMPACT_SLACK:
+            level.orders = deque(o for o in level.orders if o.remaining)
+        return qty
+
+    def best(self) -> tuple[int, int] | None:
+        """(price, quantity) of the best level, or None when the side is empty."""
+        if not self.keys:
+            return None
+        level = self.levels[self.keys[-1]]
+        return (level.price, level.total)
+
+    def depth(self, n: int) -> list[tuple[int, int, int]]:
+        """(price, quantity, live order count) of the best `n` levels, best first."""
+        levels = self.levels
+        out: list[tuple[int, int, int]] = []
+        for key in reversed(self.keys[-n:] if n > 0 else []):
+            level = levels[key]
+            out.append((level.price, level.total, level.count))
+        return out
+
+    def iter_levels(self) -> Iterator[Level]:
+        """Levels best first."""
+        levels = self.levels
+        for key in reversed(self.keys):
+            yield levels[key]
+
+    def live_orders(self, level: Level) -> Iterator[Order]:
+        """Live orders of a level in time priority."""
+        return (o for o in level.orders if o.remaining)
+
+
+class Book:
+    """Both sides of one symbol plus its last trade."""
+
+    __slots__ = ("asks", "bids", "last_trade", "symbol")
+
+    def __init__(self, symbol: str) -> None:
+        self.symbol = symbol
+        self.bids = BookSide(symbol, orders.BUY)
+        self.asks = BookSide(symbol, orders.SELL)
+        self.last_trade: orders.Fill | None = None
+
+    def side(self, name: str) -> BookSide:
+        return self.bids if name == orders.BUY else self.asks

@@ -1,0 +1,328 @@
+"""Price-time matching for every symbol, with self-trade prevention.
+
+`Engine` is the only mutable entry point. It reads no clock and does no I/O, so the same
+sequence of calls always yields the same reports, ids and digest: the service journals the
+calls and replays them after a restart.
+
+`place` is the hot path and is written flat on purpose: one pass of cheap checks (a slow
+validator runs only when one fails, to name the bad field), no helper calls inside the match
+loop, no objects created for orders that never rest, and counters kept in locals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from em_orderbook.engine import book as books
+from em_orderbook.engine import orders, snapshots, validating
+from em_orderbook.engine.errors import UnknownSymbolError
+
+_NO_LIMIT = -(orders.MAX_PRICE + 1)
+_NONE: tuple[()] = ()
+
+_BUY = orders.BUY
+_SELL = orders.SELL
+_LIMIT = orders.LIMIT
+_MARKET = orders.MARKET
+_GTC = orders.GTC
+_IOC = orders.IOC
+_FOK = orders.FOK
+_ACCEPTED = orders.ACCEPTED
+_MAX_PRICE = orders.MAX_PRICE
+_MAX_QTY = orders.MAX_QTY
+_Fill = orders.Fill
+_PlaceReport = orders.PlaceReport
+_CancelledOrder = orders.CancelledOrder
+
+
+class Engine:
+    """All books, the order-id index and the id counters."""
+
+    __slots__ = ("_books", "_next_order_id", "_next_trade_id", "_orders")
+
+    def __init__(self, symbols: Iterable[str] = ()) -> None:
+        self._books: dict[str, books.Book] = {}
+        self._orders: dict[int, books.Order] = {}
+        self._next_order_id = 1
+        self._next_trade_id = 1
+        for symbol in symbols:
+            self.add_symbol(symbol)
+
+    # -- symbols and reads ---------------------------------------------------------------
+
+    def add_symbol(self, symbol: str) -> None:
+        """Open a book for `symbol`; a no-op when it already has one."""
+        if type(symbol) is not str or not symbol:
+            raise ValueError("symbol must be a non-empty string")
+        if symbol not in self._books:
+            self._books[symbol] = books.Book(symbol)
+
+    def symbols(self) -> list[str]:
+        return sorted(self._books)
+
+    def book(self, symbol: str) -> books.Book:
+        try:
+            return self._books[symbol]
+        except KeyError:
+            raise UnknownSymbolError(symbol) from None
+
+    def top(self, symbol: str) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+        """((bid price, qty) | None, (ask price, qty) | None) in O(1)."""
+        book = self.book(symbol)
+        return book.bids.best(), book.asks.best()
+
+    def depth(
+        self, symbol: str, levels: int
+    ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+        """Best `levels` bid and ask levels as (price, qty, orders), best first."""
+        book = self.book(symbol)
+        return book.bids.depth(levels), book.asks.depth(levels)
+
+    def last_trade(self, symbol: str) -> orders.Fill | None:
+        return self.book(symbol).last_trade
+
+    def order(self, order_id: int) -> orders.OrderView | None:
+        """The live resting order with this id, or None when it is not (or no longer) open."""
+        order = self._orders.get(order_id)
+        if order is None or order.level is None:
+            return None
+        level = order.level
+        side = level.side
+        return orders.OrderView(
+            order_id, side.symbol, order.account, side.name, level.price, order.remaining
+        )
+
+    def owner(self, order_id: int) -> str | None:
+        """The account of a live resting order, so the edge can check it before cancelling."""
+        order = self._orders.get(order_id)
+        return None if order is None else order.account
+
+    def open_orders(self) -> int:
+        return len(self._orders)
+
+    @property
+    def next_order_id(self) -> int:
+        return self._next_order_id
+
+    @property
+    def next_trade_id(self) -> int:
+        return self._next_trade_id
+
+    # -- snapshots -----------------------------------------------------------------------
+
+    def to_snapshot(self) -> dict[str, Any]:
+        """Plain JSON-able state: every live order in priority order, counters, last trades."""
+        return snapshots.dump(self._books.values(), self._next_order_id, self._next_trade_id)
+
+    @classmethod
+    def from_snapshot(cls, data: dict[str, Any]) -> Engine:
+        engine = cls()
+        restored = snapshots.load(data)
+        engine._next_order_id = restored.next_order_id
+        engine._next_trade_id = restored.next_trade_id
+        for book in restored.books:
+            engine._books[book.symbol] = book
+        engine._orders = restored.index
+        return engine
+
+    def digest(self) -> str:
+        """sha256 of the canonical snapshot: equal digests mean equal engines."""
+        return snapshots.digest(self.to_snapshot())
+
+    # -- commands ------------------------------------------------------------------------
+
+    def cancel(self, order_id: int, account: str | None = None) -> orders.CancelReport:
+        """Cancel a live order. With `account`, an order owned by someone else is left alone."""
+        order = self._orders.get(order_id)
+        if order is None:
+            issued = type(order_id) is int and 0 < order_id < self._next_order_id
+            return orders.CancelReport(
+                orders.ALREADY_DONE if issued else orders.UNKNOWN_ORDER, order_id
+            )
+        level = order.level
+        assert level is not None
+        side = level.side
+        if account is not None and account != order.account:
+            return orders.CancelReport(
+                orders.NOT_OWNER,
+                order_id,
+                side.symbol,
+                order.account,
+                side.name,
+                level.price,
+                0,
+            )
+        del self._orders[order_id]
+        qty = side.unlink(order, level)
+        return orders.CancelReport(
+            orders.CANCELLED, order_id, side.symbol, order.account, side.name, level.price, qty
+        )
+
+    def place(
+        self,
+        symbol: str,
+        account: str,
+        side: str,
+        kind: str,
+        qty: int,
+        price: int | None = None,
+        tif: str | None = None,
+    ) -> orders.PlaceReport:
+        """Match an incoming order and rest, cancel or reject what is left.
+
+        `kind` is LIMIT (needs `price`; `tif` GTC by default, IOC or FOK) or MARKET (no price;
+        `tif` IOC by default or FOK). A market order meeting an empty opposite side, and a FOK
+        order that cannot fill completely, are rejected without touching the book.
+        """
+        book = self._books.get(symbol)
+        if book is None or type(qty) is not int or qty < 1 or qty > _MAX_QTY:
+            return self._reject(symbol, account, side, kind, qty, price, tif)
+        if kind == _LIMIT:
+            if type(price) is not int or price < 1 or price > _MAX_PRICE:
+                return self._reject(symbol, account, side, kind, qty, price, tif)
+            if tif is None:
+                tif = _GTC
+            elif tif != _GTC and tif != _IOC and tif != _FOK:
+                return self._reject(symbol, account, side, kind, qty, price, tif)
+        elif kind == _MARKET:
+            if price is not None:
+                return self._reject(symbol, account, side, kind, qty, price, tif)
+            if tif is None:
+                tif = _IOC
+            elif tif != _IOC and tif != _FOK:
+                return self._reject(symbol, account, side, kind, qty, price, tif)
+        else:
+            return self._reject(symbol, account, side, kind, qty, price, tif)
+        if side == _BUY:
+            own = book.bids
+            opp = book.asks
+        elif side == _SELL:
+            own = book.asks
+            opp = book.bids
+        else:
+            return self._reject(symbol, account, side, kind, qty, price, tif)
+        if type(account) is not str or not account:
+            return self._reject(symbol, account, side, kind, qty, price, tif)
+
+        keys = opp.keys
+        threshold = _NO_LIMIT if price is None else -own.sign * price
+        if price is None and not keys:
+            return validating.refuse(
+                symbol, side, orders.NO_LIQUIDITY, "market order: the opposite side is empty"
+            )
+        if tif == _FOK and not _fok_fillable(opp, threshold, account, qty):
+            return validating.refuse(
+                symbol, side, orders.FOK_UNFILLABLE, "fill-or-kill order cannot fill completely"
+            )
+
+        order_id = self._next_order_id
+        self._next_order_id = order_id + 1
+        remaining = qty
+        fills: list[orders.Fill] | tuple[()] = _NONE
+        stp: list[orders.CancelledOrder] | tuple[()] = _NONE
+
+        if keys and keys[-1] >= threshold:
+            index = self._orders
+            levels = opp.levels
+            trade_id = self._next_trade_id
+            fills = []
+            while keys and keys[-1] >= threshold:
+                key = keys[-1]
+                level = levels[key]
+                queue = level.orders
+                level_price = level.price
+                while level.count:
+                    maker = queue[0]
+                    available = maker.remaining
+                    if not available:
+                        queue.popleft()
+                        continue
+                    if maker.account == account:
+                        queue.popleft()
+                        maker.remaining = 0
+                        maker.level = None
+                        level.count -= 1
+                        level.total -= available
+                        del index[maker.order_id]
+                        if not stp:
+                            stp = []
+                        stp.append(
+                            _CancelledOrder(
+                                maker.order_id, account, opp.name, level_price, available
+                            )
+                        )
+                        continue
+                    if available <= remaining:
+                        queue.popleft()
+                        maker.remaining = 0
+                        maker.level = None
+                        level.count -= 1
+                        level.total -= available
+                        del index[maker.order_id]
+                        traded = available
+                    else:
+                        maker.remaining = available - remaining
+                        level.total -= remaining
+                        traded = remaining
+                    fills.append(
+                        _Fill(
+                            trade_id,
+                            maker.order_id,
+                            order_id,
+                            maker.account,
+                            account,
+                            level_price,
+                            traded,
+                            side,
+                            symbol,
+                        )
+                    )
+                    trade_id += 1
+                    remaining -= traded
+                    if not remaining:
+                        break
+                if not level.count:
+                    keys.pop()
+                    del levels[key]
+                    queue.clear()
+                if not remaining:
+                    break
+            self._next_trade_id = trade_id
+            if fills:
+                book.last_trade = fills[-1]
+
+        if not remaining:
+            return _PlaceReport(_ACCEPTED, order_id, symbol, side, fills, 0, 0, stp)
+        if tif == _GTC:
+            self._orders[order_id] = own.rest(order_id, account, remaining, price)  # type: ignore[arg-type]
+            return _PlaceReport(_ACCEPTED, order_id, symbol, side, fills, remaining, 0, stp)
+        return _PlaceReport(_ACCEPTED, order_id, symbol, side, fills, 0, remaining, stp)
+
+    def _reject(
+        self,
+        symbol: object,
+        account: object,
+        side: object,
+        kind: object,
+        qty: object,
+        price: object,
+        tif: object,
+    ) -> orders.PlaceReport:
+        return validating.reject(
+            symbol, account, side, kind, qty, price, tif, known_symbol=symbol in self._books
+        )
+
+
+def _fok_fillable(opp: books.BookSide, threshold: int, account: str, qty: int) -> bool:
+    """Whether other accounts' crossing liquidity covers `qty` (own orders would be cancelled)."""
+    levels = opp.levels
+    for key in reversed(opp.keys):
+        if key < threshold:
+            return False
+        for maker in levels[key].orders:
+            if maker.remaining and maker.account != account:
+                qty -= maker.remaining
+                if qty <= 0:
+                    return True
+    return False
