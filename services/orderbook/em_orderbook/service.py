@@ -1,0 +1,273 @@
+"""One orderbook shard: start-up recovery, the single-writer loop, outputs, drain.
+
+Start-up order matters: the ops port answers first (`starting`), then the journal and the
+newest usable snapshot are loaded and the journal tail is replayed through the same code as
+live traffic (re-emitting its events and rows, which the stream and the database
+de-duplicate), and only then does gRPC accept orders. Shutdown is the reverse: refuse new
+work, let in-flight orders finish durably, flush events and rows, snapshot, exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from typing import Any
+
+import psycopg
+from nats.aio.client import Client
+
+from em_common import constants, messaging
+from em_orderbook import (
+    errors,
+    events,
+    http_ops,
+    ids,
+    journaling,
+    metrics,
+    projecting,
+    publishing,
+    sequencing,
+    sharding,
+    snapshotting,
+    state,
+    tasks,
+)
+from em_orderbook.settings import OrderbookSettings
+
+logger = logging.getLogger(__name__)
+
+
+class OrderbookService:
+    def __init__(self, settings: OrderbookSettings, *, alpha: float | None = None) -> None:
+        self.settings = settings
+        count = settings.orderbook_shard_count
+        index = sharding.resolve_index(
+            settings.orderbook_shard_index, count, settings.hostname or socket.gethostname()
+        )
+        self.shard = sharding.Shard(index, count)
+        self.alpha = alpha if alpha is not None else constants.get_domain().ewma_alpha
+        self.metrics = metrics.Metrics()
+        self.status = "starting"
+        self.exit_code = 0
+        self.market = state.MarketState(
+            retain=settings.orderbook_idempotency_retain, alpha=self.alpha
+        )
+        self._stop = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._nc: Client | None = None
+        self.ids = ids.Ids(index, "")
+        self.journal: journaling.Journal | None = None
+        self.sequencer: sequencing.Sequencer | None = None
+        self.publisher: publishing.Publisher | None = None
+        self.projector: projecting.Projector | None = None
+        self.snapshotter: snapshotting.Snapshotter | None = None
+        self.ops: http_ops.OpsServer | None = None
+        self.metrics.watch(self.gauges)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start_ops(self) -> int:
+        """Serve / and /metrics before recovery, so probes see `starting`; returns the port."""
+        app = http_ops.make_app(lambda: self.status, self.describe, self.metrics)
+        s = self.settings
+        self.ops = http_ops.OpsServer(app, s.orderbook_bind, s.orderbook_http_port)
+        tasks.spawn(self._tasks, self.ops.serve(), "ops-http")
+        return self.ops.port
+
+    async def start(self) -> None:
+        s = self.settings
+        self._nc = nc = await messaging.connect(s.nats_url, name=f"orderbook-{self.shard.index}")
+        await messaging.ensure_streams(nc.jetstream())
+        prefix = s.orderbook_journal
+        journal = self.journal = journaling.Journal(
+            nc,
+            f"{prefix}_{self.shard.index}",
+            f"{prefix.lower()}.{self.shard.index}",
+            max_inflight=s.orderbook_journal_inflight,
+            ack_timeout=s.orderbook_ack_timeout,
+            on_fatal=self._fatal,
+        )
+        first, last = await journal.open()
+        self.ids = ids.Ids(self.shard.index, journal.epoch)
+        store = snapshotting.SnapshotStore(
+            nc, f"{prefix}_SNAPSHOTS", self.shard.index, self.shard.count
+        )
+        await store.open()
+        found = await store.load(journal.epoch)
+        self.market = self._restore(found, first, last)
+        self.publisher = publishing.Publisher(nc, ack_timeout=max(s.orderbook_ack_timeout, 2.0))
+        self.projector = projecting.Projector(
+            s.database_dsn, self.ids, interval=s.orderbook_projection_interval
+        )
+        self.snapshotter = snapshotting.Snapshotter(
+            store,
+            every=s.snapshot_every,
+            epoch=journal.epoch,
+            caught_up=self._caught_up,
+            purge_through=journal.purge_through,
+        )
+        self.snapshotter.restored([(slot, int(snap["seq"])) for slot, snap in found])
+        await self.publisher.start(self.market.seq)
+        await self.projector.start(self.market.seq)
+        replayed = 0
+        async for seq, payload in journal.read(self.market.seq + 1, last):
+            ts_ms, count, cmds = journaling.decode(payload)
+            if count != self.shard.count:
+                raise errors.RecoveryError(f"journal batch {seq} was written with {count} shards")
+            self._output(self.market.apply(seq, ts_ms, cmds), 0)
+            replayed += 1
+        self.sequencer = sequencing.Sequencer(
+            self.market,
+            journal,
+            shard_count=self.shard.count,
+            max_batch=s.orderbook_batch_max,
+            max_queue=s.orderbook_queue_max,
+            on_output=self._output,
+        )
+        await journal.start(last)
+        tasks.spawn(self._tasks, self.sequencer.run(), "sequencer")
+        logger.info(
+            "orderbook recovered",
+            extra={
+                "shard": self.shard.index,
+                "shards": self.shard.count,
+                "journal_seq": self.market.seq,
+                "replayed_batches": replayed,
+                "open_orders": self.market.engine.open_orders(),
+                "digest": self.market.digest(),
+            },
+        )
+
+    def _restore(
+        self, found: list[tuple[int, dict[str, Any]]], first: int, last: int
+    ) -> state.MarketState:
+        retain = self.settings.orderbook_idempotency_retain
+        for slot, snap in found:
+            seq = int(snap["seq"])
+            if seq > last:
+                raise errors.RecoveryError(
+                    f"snapshot is at journal {seq} but the journal ends at {last}"
+                )
+            if last > seq and first > seq + 1:
+                logger.warning("snapshot too old for the journal", extra={"slot": slot})
+                continue
+            try:
+                return state.MarketState.from_snapshot(snap, retain=retain, alpha=self.alpha)
+            except (errors.OrderbookError, KeyError, TypeError, ValueError) as exc:
+                logger.warning("snapshot unusable", extra={"slot": slot, "error": repr(exc)})
+        if first > 1 and last >= first:
+            raise errors.RecoveryError(f"journal starts at {first} and no snapshot covers it")
+        return state.MarketState(retain=retain, alpha=self.alpha)
+
+    def serving(self) -> None:
+        self.status = "healthy"
+
+    async def wait(self) -> int:
+        await self._stop.wait()
+        return self.exit_code
+
+    def request_stop(self, code: int = 0) -> None:
+        self.exit_code = self.exit_code or code
+        self._stop.set()
+
+    def _fatal(self, exc: BaseException) -> None:
+        self.status = "failed"
+        if self.sequencer is not None:
+            self.sequencer.close(exc)
+        if self.journal is not None:
+            self.journal.fail_pending(errors.Unavailable(f"journal failed: {exc}"))
+        self.request_stop(70)
+
+    async def drain(self) -> None:
+        """Finish in-flight commands, flush outputs, snapshot (each step bounded)."""
+        if self.status != "failed":
+            self.status = "draining"
+        wait_s = self.settings.orderbook_drain_seconds
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        if self.sequencer is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.sequencer.wait_idle(), wait_s)
+            self.sequencer.close(errors.Unavailable("orderbook is shutting down"))
+        if self.publisher is not None:
+            await self.publisher.flush(self.market.seq, max(0.0, deadline - loop.time()))
+        if self.projector is not None:
+            await self.projector.flush_once()
+        if self.snapshotter is not None and self.status != "failed":
+            await self.snapshotter.final(self.market, max(0.5, deadline - loop.time()))
+
+    async def close(self) -> None:
+        if self.ops is not None:
+            self.ops.stop()
+        for part in (self.snapshotter, self.publisher, self.projector, self.journal):
+            if part is not None:
+                await part.close()
+        await tasks.cancel(self._tasks)
+        if self._nc is not None:
+            await self._nc.close()
+
+    # -- outputs -------------------------------------------------------------------------
+
+    def _output(self, out: state.BatchOutput, elapsed_ns: int) -> None:
+        m = self.metrics
+        if elapsed_ns:
+            m.apply_seconds.observe(elapsed_ns / 1e9)
+            m.journal_batch.observe(len(out.results))
+        if out.trades:
+            m.fills.inc(len(out.trades))
+        assert self.publisher is not None and self.projector is not None
+        self.publisher.push(out.seq, events.build(out, self.ids))
+        self.projector.push(out)
+        if self.snapshotter is not None:
+            self.snapshotter.note(self.market, len(out.results))
+
+    def _caught_up(self) -> int:
+        assert self.publisher is not None and self.projector is not None
+        return min(self.publisher.published_through, self.projector.projected_through)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def describe(self) -> dict[str, Any]:
+        market = self.market
+        return {
+            "service": http_ops.SERVICE,
+            "status": self.status,
+            "shard": self.shard.index,
+            "shards": self.shard.count,
+            "epoch": self.ids.epoch,
+            "journal_seq": market.seq,
+            "digest": market.digest(),
+            "open_orders": market.engine.open_orders(),
+            "symbols": sorted(market.symbols),
+            "published_through": self.publisher.published_through if self.publisher else 0,
+            "projected_through": self.projector.projected_through if self.projector else 0,
+        }
+
+    async def stored_order(self, order_id: str) -> tuple[Any, ...] | None:
+        try:
+            return await projecting.fetch_order(self.settings.database_dsn, order_id)
+        except (OSError, psycopg.Error) as exc:
+            logger.warning("order lookup in the database failed", extra={"error": repr(exc)})
+            return None
+
+    def gauges(self) -> dict[str, Any]:
+        market = self.market
+        engine = market.engine
+        depth = []
+        for symbol in market.symbols:
+            book = engine.book(symbol)
+            for side in (book.bids, book.asks):
+                total = sum(level.total for level in side.levels.values())
+                depth.append((symbol, side.name, total, len(side.keys)))
+        seq = market.seq
+        lag = {
+            "queued_commands": self.sequencer.queued if self.sequencer else 0,
+            "inflight_batches": self.journal.inflight if self.journal else 0,
+            "unpublished_batches": seq
+            - (self.publisher.published_through if self.publisher else seq),
+            "unprojected_batches": seq
+            - (self.projector.projected_through if self.projector else seq),
+        }
+        return {"seq": seq, "open_orders": engine.open_orders(), "depth": depth, "lag": lag}
