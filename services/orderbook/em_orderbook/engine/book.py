@@ -14,7 +14,7 @@ never outlive their level by much and memory stays proportional to the live book
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import insort
 from collections import deque
 from collections.abc import Iterator
 
@@ -38,15 +38,15 @@ class Level:
 
 
 class Order:
-    """A resting order. `remaining == 0` marks it dead (filled or lazily cancelled).
+    """A resting order. `remaining == 0` marks it dead (lazily cancelled, still queued).
 
-    `level` points at the level holding it while it is live, so a cancel needs no search; it is
-    cleared when the order dies so that a dropped level and its dead orders form no cycle.
+    `level` is the level holding it, so a cancel needs no search. The level's deque holds the
+    only other reference; it is cleared when the level is dropped, so no cycle outlives it.
     """
 
     __slots__ = ("account", "level", "order_id", "remaining")
 
-    def __init__(self, order_id: int, account: str, remaining: int, level: Level | None) -> None:
+    def __init__(self, order_id: int, account: str, remaining: int, level: Level) -> None:
         self.order_id = order_id
         self.account = account
         self.remaining = remaining
@@ -66,7 +66,11 @@ class BookSide:
         self.levels: dict[int, Level] = {}
 
     def rest(self, order_id: int, account: str, qty: int, price: int) -> Order:
-        """Queue a new order at the back of its price level, creating the level if needed."""
+        """Queue an order at the back of its level, creating the level if needed.
+
+        `Engine.place` inlines the same steps on its hot path; this copy serves snapshot
+        restore.
+        """
         key = self.sign * price
         level = self.levels.get(key)
         if level is None:
@@ -81,26 +85,6 @@ class BookSide:
         level.total += qty
         level.count += 1
         return order
-
-    def unlink(self, order: Order, level: Level) -> int:
-        """Take a live order out of the book (lazily) and return the quantity it had left."""
-        qty = order.remaining
-        order.remaining = 0
-        order.level = None
-        level.total -= qty
-        level.count -= 1
-        if level.count == 0:
-            key = level.key
-            keys = self.keys
-            if keys[-1] == key:
-                keys.pop()
-            else:
-                del keys[bisect_left(keys, key)]
-            del self.levels[key]
-            level.orders.clear()
-        elif len(level.orders) > 2 * level.count + COMPACT_SLACK:
-            level.orders = deque(o for o in level.orders if o.remaining)
-        return qty
 
     def best(self) -> tuple[int, int] | None:
         """(price, quantity) of the best level, or None when the side is empty."""

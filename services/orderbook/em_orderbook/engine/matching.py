@@ -11,6 +11,8 @@ loop, no objects created for orders that never rest, and counters kept in locals
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,7 +21,9 @@ from em_orderbook.engine import orders, snapshots, validating
 from em_orderbook.engine.errors import UnknownSymbolError
 
 _NO_LIMIT = -(orders.MAX_PRICE + 1)
-_NONE: tuple[()] = ()
+_OK = (None, None, None)
+_NO_ORDER = (None, None, None, None, 0)
+_new = tuple.__new__
 
 _BUY = orders.BUY
 _SELL = orders.SELL
@@ -31,9 +35,15 @@ _FOK = orders.FOK
 _ACCEPTED = orders.ACCEPTED
 _MAX_PRICE = orders.MAX_PRICE
 _MAX_QTY = orders.MAX_QTY
+_CANCELLED = orders.CANCELLED
+_NOT_OWNER = orders.NOT_OWNER
+_DONE = orders.ALREADY_DONE
+_UNKNOWN = orders.UNKNOWN_ORDER
 _Fill = orders.Fill
 _PlaceReport = orders.PlaceReport
+_CancelReport = orders.CancelReport
 _CancelledOrder = orders.CancelledOrder
+_Order = books.Order
 
 
 class Engine:
@@ -134,29 +144,39 @@ class Engine:
 
     def cancel(self, order_id: int, account: str | None = None) -> orders.CancelReport:
         """Cancel a live order. With `account`, an order owned by someone else is left alone."""
-        order = self._orders.get(order_id)
+        order = self._orders.get(order_id) if type(order_id) is int else None
         if order is None:
             issued = type(order_id) is int and 0 < order_id < self._next_order_id
-            return orders.CancelReport(
-                orders.ALREADY_DONE if issued else orders.UNKNOWN_ORDER, order_id
-            )
+            return _new(_CancelReport, (_DONE if issued else _UNKNOWN, order_id, *_NO_ORDER))
         level = order.level
-        assert level is not None
         side = level.side
-        if account is not None and account != order.account:
-            return orders.CancelReport(
-                orders.NOT_OWNER,
-                order_id,
-                side.symbol,
-                order.account,
-                side.name,
-                level.price,
-                0,
+        owner = order.account
+        if account is not None and account != owner:
+            return _new(
+                _CancelReport,
+                (_NOT_OWNER, order_id, side.symbol, owner, side.name, level.price, 0),
             )
         del self._orders[order_id]
-        qty = side.unlink(order, level)
-        return orders.CancelReport(
-            orders.CANCELLED, order_id, side.symbol, order.account, side.name, level.price, qty
+        qty = order.remaining
+        order.remaining = 0
+        count = level.count - 1
+        level.count = count
+        level.total -= qty
+        if not count:
+            # Drop the level; clearing its deque breaks the level <-> dead order cycles.
+            key = level.key
+            keys = side.keys
+            if keys[-1] == key:
+                keys.pop()
+            else:
+                del keys[bisect_left(keys, key)]
+            del side.levels[key]
+            level.orders.clear()
+        elif len(level.orders) > 2 * count + books.COMPACT_SLACK:
+            level.orders = deque([o for o in level.orders if o.remaining])
+        return _new(
+            _CancelReport,
+            (_CANCELLED, order_id, side.symbol, owner, side.name, level.price, qty),
         )
 
     def place(
@@ -176,99 +196,124 @@ class Engine:
         order that cannot fill completely, are rejected without touching the book.
         """
         book = self._books.get(symbol)
-        if book is None or type(qty) is not int or qty < 1 or qty > _MAX_QTY:
+        if (
+            book is None
+            or type(qty) is not int
+            or qty < 1
+            or qty > _MAX_QTY
+            or type(account) is not str
+            or not account
+        ):
             return self._reject(symbol, account, side, kind, qty, price, tif)
         if kind == _LIMIT:
             if type(price) is not int or price < 1 or price > _MAX_PRICE:
                 return self._reject(symbol, account, side, kind, qty, price, tif)
-            if tif is None:
-                tif = _GTC
-            elif tif != _GTC and tif != _IOC and tif != _FOK:
+            if side == _BUY:
+                own = book.bids
+                opp = book.asks
+                key = price
+            elif side == _SELL:
+                own = book.asks
+                opp = book.bids
+                key = -price
+            else:
+                return self._reject(symbol, account, side, kind, qty, price, tif)
+            threshold = -key
+            if tif is None or tif == _GTC:
+                rests = True
+                fok = False
+            elif tif == _IOC:
+                rests = fok = False
+            elif tif == _FOK:
+                rests = False
+                fok = True
+            else:
                 return self._reject(symbol, account, side, kind, qty, price, tif)
         elif kind == _MARKET:
             if price is not None:
                 return self._reject(symbol, account, side, kind, qty, price, tif)
-            if tif is None:
-                tif = _IOC
-            elif tif != _IOC and tif != _FOK:
+            if side == _BUY:
+                own = book.bids
+                opp = book.asks
+            elif side == _SELL:
+                own = book.asks
+                opp = book.bids
+            else:
                 return self._reject(symbol, account, side, kind, qty, price, tif)
+            key = threshold = _NO_LIMIT
+            rests = False
+            if tif is None or tif == _IOC:
+                fok = False
+            elif tif == _FOK:
+                fok = True
+            else:
+                return self._reject(symbol, account, side, kind, qty, price, tif)
+            if not opp.keys:
+                return validating.refuse(
+                    symbol, side, orders.NO_LIQUIDITY, "market order: the opposite side is empty"
+                )
         else:
             return self._reject(symbol, account, side, kind, qty, price, tif)
-        if side == _BUY:
-            own = book.bids
-            opp = book.asks
-        elif side == _SELL:
-            own = book.asks
-            opp = book.bids
-        else:
-            return self._reject(symbol, account, side, kind, qty, price, tif)
-        if type(account) is not str or not account:
-            return self._reject(symbol, account, side, kind, qty, price, tif)
-
-        keys = opp.keys
-        threshold = _NO_LIMIT if price is None else -own.sign * price
-        if price is None and not keys:
-            return validating.refuse(
-                symbol, side, orders.NO_LIQUIDITY, "market order: the opposite side is empty"
-            )
-        if tif == _FOK and not _fok_fillable(opp, threshold, account, qty):
+        if fok and not _fok_fillable(opp, threshold, account, qty):
             return validating.refuse(
                 symbol, side, orders.FOK_UNFILLABLE, "fill-or-kill order cannot fill completely"
             )
 
         order_id = self._next_order_id
         self._next_order_id = order_id + 1
-        remaining = qty
-        fills: list[orders.Fill] | tuple[()] = _NONE
-        stp: list[orders.CancelledOrder] | tuple[()] = _NONE
+        keys = opp.keys
+        if not keys or keys[-1] < threshold:
+            if rests:
+                self._rest(own, order_id, account, qty, price, key)  # type: ignore[arg-type]
+                return _new(_PlaceReport, (_ACCEPTED, order_id, symbol, side, (), qty, 0, (), *_OK))
+            return _new(_PlaceReport, (_ACCEPTED, order_id, symbol, side, (), 0, qty, (), *_OK))
 
-        if keys and keys[-1] >= threshold:
-            index = self._orders
-            levels = opp.levels
-            trade_id = self._next_trade_id
-            fills = []
-            while keys and keys[-1] >= threshold:
-                key = keys[-1]
-                level = levels[key]
-                queue = level.orders
-                level_price = level.price
-                while level.count:
-                    maker = queue[0]
-                    available = maker.remaining
-                    if not available:
-                        queue.popleft()
-                        continue
-                    if maker.account == account:
-                        queue.popleft()
-                        maker.remaining = 0
-                        maker.level = None
-                        level.count -= 1
-                        level.total -= available
-                        del index[maker.order_id]
-                        if not stp:
-                            stp = []
-                        stp.append(
-                            _CancelledOrder(
-                                maker.order_id, account, opp.name, level_price, available
-                            )
-                        )
-                        continue
-                    if available <= remaining:
-                        queue.popleft()
-                        maker.remaining = 0
-                        maker.level = None
-                        level.count -= 1
-                        level.total -= available
-                        del index[maker.order_id]
-                        traded = available
-                    else:
-                        maker.remaining = available - remaining
-                        level.total -= remaining
-                        traded = remaining
-                    fills.append(
-                        _Fill(
+        index = self._orders
+        levels = opp.levels
+        trade_id = self._next_trade_id
+        remaining = qty
+        fills: list[orders.Fill] = []
+        stp: list[orders.CancelledOrder] | tuple[()] = ()
+        while True:
+            level_key = keys[-1]
+            level = levels[level_key]
+            queue = level.orders
+            level_price = level.price
+            count = level.count
+            total = level.total
+            while count:
+                maker = queue[0]
+                available = maker.remaining
+                if not available:
+                    queue.popleft()
+                    continue
+                maker_id = maker.order_id
+                if maker.account == account:
+                    queue.popleft()
+                    count -= 1
+                    total -= available
+                    del index[maker_id]
+                    if not stp:
+                        stp = []
+                    stp.append(
+                        _new(_CancelledOrder, (maker_id, account, opp.name, level_price, available))
+                    )
+                    continue
+                if available <= remaining:
+                    queue.popleft()
+                    count -= 1
+                    del index[maker_id]
+                    traded = available
+                else:
+                    maker.remaining = available - remaining
+                    traded = remaining
+                total -= traded
+                fills.append(
+                    _new(
+                        _Fill,
+                        (
                             trade_id,
-                            maker.order_id,
+                            maker_id,
                             order_id,
                             maker.account,
                             account,
@@ -276,28 +321,52 @@ class Engine:
                             traded,
                             side,
                             symbol,
-                        )
+                        ),
                     )
-                    trade_id += 1
-                    remaining -= traded
-                    if not remaining:
-                        break
-                if not level.count:
-                    keys.pop()
-                    del levels[key]
-                    queue.clear()
+                )
+                trade_id += 1
+                remaining -= traded
                 if not remaining:
                     break
-            self._next_trade_id = trade_id
-            if fills:
-                book.last_trade = fills[-1]
-
+            if count:
+                level.count = count
+                level.total = total
+                break
+            keys.pop()
+            del levels[level_key]
+            queue.clear()
+            if not remaining or not keys or keys[-1] < threshold:
+                break
+        self._next_trade_id = trade_id
+        if fills:
+            book.last_trade = fills[-1]
         if not remaining:
-            return _PlaceReport(_ACCEPTED, order_id, symbol, side, fills, 0, 0, stp)
-        if tif == _GTC:
-            self._orders[order_id] = own.rest(order_id, account, remaining, price)  # type: ignore[arg-type]
-            return _PlaceReport(_ACCEPTED, order_id, symbol, side, fills, remaining, 0, stp)
-        return _PlaceReport(_ACCEPTED, order_id, symbol, side, fills, 0, remaining, stp)
+            return _new(_PlaceReport, (_ACCEPTED, order_id, symbol, side, fills, 0, 0, stp, *_OK))
+        if rests:
+            self._rest(own, order_id, account, remaining, price, key)  # type: ignore[arg-type]
+            return _new(
+                _PlaceReport, (_ACCEPTED, order_id, symbol, side, fills, remaining, 0, stp, *_OK)
+            )
+        return _new(
+            _PlaceReport, (_ACCEPTED, order_id, symbol, side, fills, 0, remaining, stp, *_OK)
+        )
+
+    def _rest(
+        self, own: books.BookSide, order_id: int, account: str, qty: int, price: int, key: int
+    ) -> None:
+        level = own.levels.get(key)
+        if level is None:
+            level = own.levels[key] = books.Level(price, key, own)
+            keys = own.keys
+            if not keys or key > keys[-1]:
+                keys.append(key)
+            else:
+                insort(keys, key)
+        order = _Order(order_id, account, qty, level)
+        level.orders.append(order)
+        level.total += qty
+        level.count += 1
+        self._orders[order_id] = order
 
     def _reject(
         self,

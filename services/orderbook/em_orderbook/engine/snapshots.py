@@ -19,17 +19,7 @@ from em_orderbook.engine.errors import SnapshotError
 
 FORMAT = "em-orderbook-engine/1"
 
-_FILL_FIELDS = (
-    "trade_id",
-    "maker_order_id",
-    "taker_order_id",
-    "maker_account",
-    "taker_account",
-    "price",
-    "qty",
-    "taker_side",
-    "symbol",
-)
+_FILL_FIELDS = orders.Fill._fields
 
 
 class Restored:
@@ -60,7 +50,7 @@ def _dump_side(side: books.BookSide) -> list[Any]:
 def _dump_fill(fill: orders.Fill | None) -> dict[str, Any] | None:
     if fill is None:
         return None
-    return dict(zip(_FILL_FIELDS, fill.as_tuple(), strict=True))
+    return fill._asdict()
 
 
 def dump(all_books: Iterable[books.Book], next_order_id: int, next_trade_id: int) -> dict[str, Any]:
