@@ -147,9 +147,7 @@ class ModelBook:
             if maker.remaining == 0:
                 self.resting.remove(maker)
         if remaining and tif == "gtc":
-            self.resting.append(
-                RestingOrder(order_id, symbol, account, side, price, remaining)
-            )
+            self.resting.append(RestingOrder(order_id, symbol, account, side, price, remaining))
             report.resting = remaining
         else:
             report.cancelled_qty = remaining

@@ -6,6 +6,7 @@ need a framework. uvicorn's own signal handling is switched off: the service own
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -72,9 +73,16 @@ class OpsServer:
             app, lifespan="off", access_log=False, log_config=None, log_level="warning"
         )
         self._server = _Server(config)
+        self._task: asyncio.Task[None] | None = None
 
-    async def serve(self) -> None:
-        await self._server.serve(sockets=[self._sock])
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._server.serve(sockets=[self._sock]), name="ops-http")
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         self._server.should_exit = True
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, 5.0)
+            except (TimeoutError, Exception):  # a failed server must not block shutdown
+                logger.warning("ops server did not stop cleanly", exc_info=True)
+        self._sock.close()

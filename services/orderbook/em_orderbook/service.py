@@ -73,7 +73,7 @@ class OrderbookService:
         app = http_ops.make_app(lambda: self.status, self.describe, self.metrics)
         s = self.settings
         self.ops = http_ops.OpsServer(app, s.orderbook_bind, s.orderbook_http_port)
-        tasks.spawn(self._tasks, self.ops.serve(), "ops-http")
+        self.ops.start()
         return self.ops.port
 
     async def start(self) -> None:
@@ -200,7 +200,7 @@ class OrderbookService:
 
     async def close(self) -> None:
         if self.ops is not None:
-            self.ops.stop()
+            await self.ops.stop()
         for part in (self.snapshotter, self.publisher, self.projector, self.journal):
             if part is not None:
                 await part.close()
