@@ -28,6 +28,7 @@ from em_orderbook import (
     metrics,
     projecting,
     publishing,
+    recovering,
     sequencing,
     sharding,
     snapshotting,
@@ -80,23 +81,21 @@ class OrderbookService:
         s = self.settings
         self._nc = nc = await messaging.connect(s.nats_url, name=f"orderbook-{self.shard.index}")
         await messaging.ensure_streams(nc.jetstream())
-        prefix = s.orderbook_journal
+        stream, subject, bucket = recovering.names(s.orderbook_journal, self.shard.index)
         journal = self.journal = journaling.Journal(
             nc,
-            f"{prefix}_{self.shard.index}",
-            f"{prefix.lower()}.{self.shard.index}",
+            stream,
+            subject,
             max_inflight=s.orderbook_journal_inflight,
             ack_timeout=s.orderbook_ack_timeout,
             on_fatal=self._fatal,
         )
-        first, last = await journal.open()
-        self.ids = ids.Ids(self.shard.index, journal.epoch)
-        store = snapshotting.SnapshotStore(
-            nc, f"{prefix}_SNAPSHOTS", self.shard.index, self.shard.count
+        store = snapshotting.SnapshotStore(nc, bucket, self.shard.index, self.shard.count)
+        loaded = await recovering.load(
+            journal, store, retain=s.orderbook_idempotency_retain, alpha=self.alpha
         )
-        await store.open()
-        found = await store.load(journal.epoch)
-        self.market = self._restore(found, first, last)
+        self.ids = ids.Ids(self.shard.index, journal.epoch)
+        self.market = loaded.market
         self.publisher = publishing.Publisher(nc, ack_timeout=max(s.orderbook_ack_timeout, 2.0))
         self.projector = projecting.Projector(
             s.database_dsn, self.ids, interval=s.orderbook_projection_interval
@@ -108,16 +107,13 @@ class OrderbookService:
             caught_up=self._caught_up,
             purge_through=journal.purge_through,
         )
-        self.snapshotter.restored([(slot, int(snap["seq"])) for slot, snap in found])
+        self.snapshotter.restored(loaded.slots)
         await self.publisher.start(self.market.seq)
         await self.projector.start(self.market.seq)
-        replayed = 0
-        async for seq, payload in journal.read(self.market.seq + 1, last):
-            ts_ms, count, cmds = journaling.decode(payload)
-            if count != self.shard.count:
-                raise errors.RecoveryError(f"journal batch {seq} was written with {count} shards")
-            self._output(self.market.apply(seq, ts_ms, cmds), 0)
-            replayed += 1
+        replayed = await recovering.replay(
+            journal, loaded, self.shard.count, lambda out: self._output(out, 0)
+        )
+        last = loaded.last
         self.sequencer = sequencing.Sequencer(
             self.market,
             journal,
@@ -139,27 +135,6 @@ class OrderbookService:
                 "digest": self.market.digest(),
             },
         )
-
-    def _restore(
-        self, found: list[tuple[int, dict[str, Any]]], first: int, last: int
-    ) -> state.MarketState:
-        retain = self.settings.orderbook_idempotency_retain
-        for slot, snap in found:
-            seq = int(snap["seq"])
-            if seq > last:
-                raise errors.RecoveryError(
-                    f"snapshot is at journal {seq} but the journal ends at {last}"
-                )
-            if last > seq and first > seq + 1:
-                logger.warning("snapshot too old for the journal", extra={"slot": slot})
-                continue
-            try:
-                return state.MarketState.from_snapshot(snap, retain=retain, alpha=self.alpha)
-            except (errors.OrderbookError, KeyError, TypeError, ValueError) as exc:
-                logger.warning("snapshot unusable", extra={"slot": slot, "error": repr(exc)})
-        if first > 1 and last >= first:
-            raise errors.RecoveryError(f"journal starts at {first} and no snapshot covers it")
-        return state.MarketState(retain=retain, alpha=self.alpha)
 
     def serving(self) -> None:
         self.status = "healthy"
