@@ -59,7 +59,7 @@ def limit(
     qty: int,
     *,
     coid: str | None = None,
-    tif: int = pb.TIME_IN_FORCE_UNSPECIFIED,
+    tif: pb.TimeInForce.ValueType = pb.TIME_IN_FORCE_UNSPECIFIED,
 ) -> pb.PlaceOrderRequest:
     return pb.PlaceOrderRequest(
         symbol=symbol,

@@ -13,16 +13,17 @@ from nats.aio.client import Client
 from nats.js import api
 
 from em_common import contracts
+from em_orderbook.settings import OrderbookSettings
 from everything_market.v1 import orderbook_pb2 as pb
 from tests.support import orderbook as ob
 
 
 @pytest.fixture
-def config(database_url: str, nats_url: str) -> ob.OrderbookSettings:
+def config(database_url: str, nats_url: str) -> OrderbookSettings:
     return ob.settings(database_url, nats_url, ob.unique("D"))
 
 
-async def test_snapshot_and_pressure_values(config: ob.OrderbookSettings) -> None:
+async def test_snapshot_and_pressure_values(config: OrderbookSettings) -> None:
     sym = ob.unique("P")
     one_hour = pb.GetPressureRequest(symbol=sym, window=pb.PRESSURE_WINDOW_ONE_HOUR)
     async with ob.service(config) as (_, stub):
@@ -77,7 +78,7 @@ async def _collect(nc: Client, symbol: str, count: int) -> list[tuple[str, dict[
 
 
 async def test_events_arrive_in_order_with_sequence_numbers(
-    config: ob.OrderbookSettings, nc: Client
+    config: OrderbookSettings, nc: Client
 ) -> None:
     sym = ob.unique("E")
     async with ob.service(config) as (_, stub):
@@ -115,7 +116,7 @@ async def test_events_arrive_in_order_with_sequence_numbers(
 
 
 async def test_orders_and_trades_land_in_postgres(
-    config: ob.OrderbookSettings, database_url: str
+    config: OrderbookSettings, database_url: str
 ) -> None:
     sym = ob.unique("Q")
     async with ob.service(config) as (_, stub):

@@ -6,16 +6,17 @@ import grpc
 import pytest
 
 from em_orderbook import sharding
+from em_orderbook.settings import OrderbookSettings
 from everything_market.v1 import orderbook_pb2 as pb
 from tests.support import orderbook as ob
 
 
 @pytest.fixture
-def config(database_url: str, nats_url: str) -> ob.OrderbookSettings:
+def config(database_url: str, nats_url: str) -> OrderbookSettings:
     return ob.settings(database_url, nats_url, ob.unique("T"))
 
 
-async def test_place_cross_and_cancel(config: ob.OrderbookSettings) -> None:
+async def test_place_cross_and_cancel(config: OrderbookSettings) -> None:
     sym = ob.unique("X")
     async with ob.service(config) as (_, stub):
         ask = await stub.PlaceOrder(ob.limit(sym, 1, "sell", 5200, 10))
@@ -49,7 +50,7 @@ async def test_place_cross_and_cancel(config: ob.OrderbookSettings) -> None:
         assert "cancelled" in (again.value.details() or "")
 
 
-async def test_market_order_and_rejections(config: ob.OrderbookSettings) -> None:
+async def test_market_order_and_rejections(config: OrderbookSettings) -> None:
     sym = ob.unique("M")
     async with ob.service(config) as (_, stub):
         empty = await stub.PlaceOrder(ob.market(sym, 3, "buy", 5))
@@ -65,7 +66,7 @@ async def test_market_order_and_rejections(config: ob.OrderbookSettings) -> None
         assert fok.reject_reason.startswith("fok_unfillable")
 
 
-async def test_self_trade_prevention_is_reported(config: ob.OrderbookSettings) -> None:
+async def test_self_trade_prevention_is_reported(config: OrderbookSettings) -> None:
     sym = ob.unique("S")
     async with ob.service(config) as (_, stub):
         own = await stub.PlaceOrder(ob.limit(sym, 7, "sell", 5000, 5))
@@ -77,7 +78,7 @@ async def test_self_trade_prevention_is_reported(config: ob.OrderbookSettings) -
         assert gone.status == pb.ORDER_STATUS_CANCELLED
 
 
-async def test_retry_returns_the_original_result(config: ob.OrderbookSettings) -> None:
+async def test_retry_returns_the_original_result(config: OrderbookSettings) -> None:
     sym = ob.unique("I")
     async with ob.service(config) as (run, stub):
         request = ob.limit(sym, 5, "buy", 4500, 10, coid="retry-me")
@@ -99,7 +100,7 @@ async def test_retry_returns_the_original_result(config: ob.OrderbookSettings) -
         assert run.service.market.engine.open_orders() == 2
 
 
-async def test_cancel_checks_owner_and_existence(config: ob.OrderbookSettings) -> None:
+async def test_cancel_checks_owner_and_existence(config: OrderbookSettings) -> None:
     sym = ob.unique("C")
     async with ob.service(config) as (run, stub):
         placed = await stub.PlaceOrder(ob.limit(sym, 1, "buy", 3000, 2))
@@ -151,11 +152,12 @@ _VALID = {
     ],
 )
 async def test_invalid_fields_are_named_and_change_nothing(
-    config: ob.OrderbookSettings, field: str, value: object
+    config: OrderbookSettings, field: str, value: object
 ) -> None:
     async with ob.service(config) as (run, stub):
         before = run.service.market.seq
-        request = pb.PlaceOrderRequest(**(_VALID | {field: value}))
+        request = pb.PlaceOrderRequest(**_VALID)  # type: ignore[arg-type]
+        setattr(request, field, value)
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await stub.PlaceOrder(request)
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -166,7 +168,7 @@ async def test_invalid_fields_are_named_and_change_nothing(
         assert run.service.market.symbols == {}
 
 
-async def test_market_order_with_gtc_is_invalid(config: ob.OrderbookSettings) -> None:
+async def test_market_order_with_gtc_is_invalid(config: OrderbookSettings) -> None:
     async with ob.service(config) as (_, stub):
         request = ob.market("ABC", 1, "buy", 1)
         request.time_in_force = pb.TIME_IN_FORCE_GTC
@@ -183,7 +185,7 @@ async def test_market_order_with_gtc_is_invalid(config: ob.OrderbookSettings) ->
             assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-async def test_batch_placement(config: ob.OrderbookSettings) -> None:
+async def test_batch_placement(config: OrderbookSettings) -> None:
     sym = ob.unique("B")
     async with ob.service(config) as (_, stub):
         orders = [ob.limit(sym, 1, "sell", 6000 + i, 1, coid=f"mm-{i}") for i in range(50)]
