@@ -10,8 +10,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from em_cli.devstack import postgres
 from em_common import migrating
-from tests.support import pg_fixtures, postgres
+from tests.support import pg_fixtures
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,23 +10,21 @@ missing prerequisite fails the run: CI must never pass by skipping.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
 
+from em_cli.devstack import postgres
 from em_common import migrating
-from tests.support import postgres
+from tests.support import prereq
 
 TEMPLATE_DB = "em_template"
 
 
 def _missing(reason: str) -> NoReturn:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"PostgreSQL prerequisite missing under CI: {reason}", pytrace=False)
-    pytest.skip(f"PostgreSQL not available: {reason}")
+    prereq.missing(f"PostgreSQL not available: {reason}")
 
 
 def _database_name(url: str) -> str:

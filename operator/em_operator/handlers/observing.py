@@ -1,0 +1,100 @@
+"""What the cluster looks like to the planner: reads, reduced to `runbook.observed`.
+
+The readers call the API; the converters below them are pure functions of the
+API's JSON, so they are unit-tested without a cluster. Only key names of the
+referenced Secrets are read, except the market's own app Secret, whose values
+the planner keeps when it fills in missing keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from kubernetes.client.exceptions import ApiException
+
+from em_operator.handlers import clients as clients_
+from em_operator.handlers import migrations
+from em_operator.runbook import naming, observed, prerequisites, specs
+
+logger = logging.getLogger(__name__)
+
+
+def workload_state(obj: Mapping[str, Any] | None, stateful: bool = False) -> observed.WorkloadState:
+    if not obj:
+        return observed.WorkloadState()
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    containers = (((spec.get("template") or {}).get("spec") or {}).get("containers")) or [{}]
+    generation = (obj.get("metadata") or {}).get("generation") or 0
+    current = (status.get("observedGeneration") or 0) >= generation
+    if stateful:
+        current = current and status.get("currentRevision") == status.get("updateRevision")
+    stuck = any(
+        c.get("type") == "Progressing"
+        and c.get("status") == "False"
+        and c.get("reason") == "ProgressDeadlineExceeded"
+        for c in status.get("conditions") or []
+    )
+    return observed.WorkloadState(
+        image=containers[0].get("image"),
+        replicas=int(spec.get("replicas", 1)),
+        updated=int(status.get("updatedReplicas") or 0),
+        ready=int(status.get("readyReplicas") or 0),
+        available=int(status.get("availableReplicas") or 0),
+        current=current,
+        deadline_exceeded=stuck,
+    )
+
+
+def decode(data: Mapping[str, str] | None) -> dict[str, str]:
+    return {k: base64.b64decode(v).decode() for k, v in (data or {}).items()}
+
+
+def _read(call: Any, *args: Any) -> Any:
+    try:
+        return call(*args)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def observe(
+    api: clients_.Clients, market: naming.MarketRef, spec: specs.MarketSpec | None
+) -> observed.Observed:
+    ns = market.namespace
+    secrets: dict[str, frozenset[str]] = {}
+    config_maps: dict[str, frozenset[str]] = {}
+    if spec is not None:
+        for name in prerequisites.referenced_secrets(spec):
+            found = _read(api.core.read_namespaced_secret, name, ns)
+            if found is not None:
+                secrets[name] = frozenset((found.data or {}).keys())
+        for name in prerequisites.referenced_config_maps(spec):
+            found = _read(api.core.read_namespaced_config_map, name, ns)
+            if found is not None:
+                config_maps[name] = frozenset((found.data or {}).keys())
+    app = _read(api.core.read_namespaced_secret, naming.app_secret(market), ns)
+    workloads = {
+        "backend": _read(
+            api.apps.read_namespaced_deployment, naming.component(market, "backend"), ns
+        ),
+        "reality": _read(
+            api.apps.read_namespaced_deployment, naming.component(market, "reality"), ns
+        ),
+        "orderbook": _read(
+            api.apps.read_namespaced_stateful_set, naming.component(market, "orderbook"), ns
+        ),
+    }
+    return observed.Observed(
+        secrets=secrets,
+        config_maps=config_maps,
+        app_secret=None if app is None else decode(app.data),
+        workloads={
+            name: workload_state(None if obj is None else api.plain(obj), name == "orderbook")
+            for name, obj in workloads.items()
+        },
+        jobs=migrations.read_jobs(api, market),
+    )
