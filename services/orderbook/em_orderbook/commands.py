@@ -3,6 +3,7 @@
 A command is a plain list, because the journal stores it as JSON and replays it verbatim:
   place:  ["p", symbol, account, client_order_id, side, kind, tif, price | None, qty]
   cancel: ["x", symbol, order_number, account]
+  tick:   ["t"]  (lets book changes held back by the event interval out)
 Validation happens here, at the edge, so an invalid request is answered INVALID_ARGUMENT
 naming the proto field and never reaches the journal: nothing changes.
 """
@@ -20,6 +21,7 @@ from everything_market.v1 import orderbook_pb2 as pb
 
 PLACE: Final = "p"
 CANCEL: Final = "x"
+TICK: Final = "t"
 
 Command = list[Any]
 

@@ -28,7 +28,7 @@ from nats.aio.client import Client
 from nats.js import api
 from nats.js import errors as js_errors
 
-from em_orderbook import acks, commands, errors, tasks
+from em_orderbook import acks, commands, errors, state, tasks
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +53,17 @@ class Batch:
         self.sent_at = 0.0
 
 
-def encode(ts_ms: int, shard_count: int, cmds: list[commands.Command]) -> bytes:
-    return json.dumps({"ts": ts_ms, "n": shard_count, "c": cmds}, separators=(",", ":")).encode()
+def encode(
+    ts_ms: int, shard_count: int, params: state.Params, cmds: list[commands.Command]
+) -> bytes:
+    body = {"ts": ts_ms, "n": shard_count, "p": params, "c": cmds}
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
-def decode(payload: bytes) -> tuple[int, int, list[commands.Command]]:
+def decode(payload: bytes) -> tuple[int, int, state.Params, list[commands.Command]]:
     data = json.loads(payload)
-    return int(data["ts"]), int(data["n"]), data["c"]
+    retain, interval = data["p"]
+    return int(data["ts"]), int(data["n"]), (int(retain), int(interval)), data["c"]
 
 
 class Journal:
@@ -162,10 +166,10 @@ class Journal:
     def inflight(self) -> int:
         return len(self._inflight)
 
-    async def send(self, batch: Batch, shard_count: int) -> None:
+    async def send(self, batch: Batch, shard_count: int, params: state.Params) -> None:
         seq = batch.seq = self._next_seq
         self._next_seq = seq + 1
-        batch.payload = encode(batch.ts_ms, shard_count, batch.cmds)
+        batch.payload = encode(batch.ts_ms, shard_count, params, batch.cmds)
         batch.sent_at = time.monotonic()
         self._inflight.append(batch)
         token = str(seq)

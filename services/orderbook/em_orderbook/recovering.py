@@ -41,6 +41,7 @@ async def load(
     *,
     retain: int,
     alpha: float,
+    book_interval_ms: int,
 ) -> Loaded:
     first, last = await journal.open()
     await store.open()
@@ -56,14 +57,15 @@ async def load(
             logger.warning("snapshot older than the journal's start", extra={"slot": slot})
             continue
         try:
-            market = state.MarketState.from_snapshot(snap, retain=retain, alpha=alpha)
+            market = state.MarketState.from_snapshot(snap, alpha=alpha)
         except (errors.OrderbookError, KeyError, TypeError, ValueError) as exc:
             logger.warning("snapshot unusable", extra={"slot": slot, "error": repr(exc)})
             continue
         return Loaded(market, slots, first, last)
     if first > 1 and last >= first:
         raise errors.RecoveryError(f"journal starts at {first} and no snapshot covers it")
-    return Loaded(state.MarketState(retain=retain, alpha=alpha), slots, first, last)
+    fresh = state.MarketState(retain=retain, alpha=alpha, book_interval_ms=book_interval_ms)
+    return Loaded(fresh, slots, first, last)
 
 
 async def replay(
@@ -76,10 +78,10 @@ async def replay(
     market = loaded.market
     replayed = 0
     async for seq, payload in journal.read(market.seq + 1, loaded.last):
-        ts_ms, count, cmds = journaling.decode(payload)
+        ts_ms, count, params, cmds = journaling.decode(payload)
         if count != shard_count:
             raise errors.RecoveryError(f"journal batch {seq} was written with {count} shards")
-        out = market.apply(seq, ts_ms, cmds)
+        out = market.apply(seq, ts_ms, cmds, params)
         if on_output is not None:
             on_output(out)
         replayed += 1
@@ -99,7 +101,11 @@ async def rebuild(settings: OrderbookSettings, hostname: str = "") -> state.Mark
         store = snapshotting.SnapshotStore(nc, bucket, index, count)
         alpha = constants.get_domain().ewma_alpha
         loaded = await load(
-            journal, store, retain=settings.orderbook_idempotency_retain, alpha=alpha
+            journal,
+            store,
+            retain=settings.orderbook_idempotency_retain,
+            alpha=alpha,
+            book_interval_ms=settings.orderbook_book_interval_ms,
         )
         await replay(journal, loaded, count)
         return loaded.market

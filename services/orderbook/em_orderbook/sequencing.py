@@ -27,6 +27,7 @@ class Sequencer:
         journal: journaling.Journal,
         *,
         shard_count: int,
+        params: state.Params,
         max_batch: int,
         max_queue: int,
         on_output: Callable[[state.BatchOutput, int], None],
@@ -34,6 +35,7 @@ class Sequencer:
         self.market = market
         self.journal = journal
         self.shard_count = shard_count
+        self.params = params
         self.max_batch = max_batch
         self.max_queue = max_queue
         self._on_output = on_output
@@ -83,12 +85,13 @@ class Sequencer:
                     futures.append(future)
                 now = time.time_ns() // 1_000_000
                 ts = self._last_ts = now if now > self._last_ts else self._last_ts
-                await journal.send(journaling.Batch(cmds, futures, ts), self.shard_count)
+                batch = journaling.Batch(cmds, futures, ts)
+                await journal.send(batch, self.shard_count, self.params)
 
     def durable(self, batch: journaling.Batch) -> None:
         """Journal callback, in journal order: apply, answer the callers, pass outputs on."""
         started = time.perf_counter()
-        out = self.market.apply(batch.seq, batch.ts_ms, batch.cmds)
+        out = self.market.apply(batch.seq, batch.ts_ms, batch.cmds, self.params)
         elapsed_ns = int((time.perf_counter() - started) * 1e9)
         self.queued -= len(batch.cmds)
         pending = self.pending_places
@@ -113,6 +116,23 @@ class Sequencer:
         if not self.queued:
             self._idle.set()
 
+    async def ticks(self) -> None:
+        """Journal a tick when book changes wait for their interval and nothing else comes,
+        so the last change is announced without waiting for the next order."""
+        market = self.market
+        interval = max(self.params[1], 10) / 1000
+        while self.closed is None:
+            await asyncio.sleep(interval)
+            if market.pending_books and not self.queued:
+                now = time.time_ns() // 1_000_000
+                if now >= market.next_book_ms:
+                    self.submit([commands.TICK]).add_done_callback(_ignore)
+
     async def wait_idle(self) -> None:
         """Until every submitted command is applied (or failed)."""
         await self._idle.wait()
+
+
+def _ignore(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved: a failed tick needs no one's attention

@@ -92,7 +92,11 @@ class OrderbookService:
         )
         store = snapshotting.SnapshotStore(nc, bucket, self.shard.index, self.shard.count)
         loaded = await recovering.load(
-            journal, store, retain=s.orderbook_idempotency_retain, alpha=self.alpha
+            journal,
+            store,
+            retain=s.orderbook_idempotency_retain,
+            alpha=self.alpha,
+            book_interval_ms=s.orderbook_book_interval_ms,
         )
         self.ids = ids.Ids(self.shard.index, journal.epoch)
         self.market = loaded.market
@@ -118,12 +122,15 @@ class OrderbookService:
             self.market,
             journal,
             shard_count=self.shard.count,
+            params=(s.orderbook_idempotency_retain, s.orderbook_book_interval_ms),
             max_batch=s.orderbook_batch_max,
             max_queue=s.orderbook_queue_max,
             on_output=self._output,
         )
         await journal.start(last)
         tasks.spawn(self._tasks, self.sequencer.run(), "sequencer")
+        if s.orderbook_book_interval_ms:
+            tasks.spawn(self._tasks, self.sequencer.ticks(), "book-ticks")
         logger.info(
             "orderbook recovered",
             extra={

@@ -29,7 +29,9 @@ class OrderbookSettings(settings.BaseServiceSettings):
     snapshot_every: int = Field(100_000, ge=1)
     # Finished orders remembered for idempotent retries and GetOrder (live ones always are).
     orderbook_idempotency_retain: int = Field(250_000, ge=1)
-    orderbook_journal_inflight: int = Field(2, ge=1, le=256)
+    # At most one book event per symbol per this many ms (0: one per journal batch).
+    orderbook_book_interval_ms: int = Field(100, ge=0, le=10_000)
+    orderbook_journal_inflight: int = Field(1, ge=1, le=256)
     orderbook_batch_max: int = Field(2000, ge=1, le=5000)
     orderbook_queue_max: int = Field(50_000, ge=1)
     orderbook_ack_timeout: float = Field(2.0, gt=0)

@@ -35,6 +35,9 @@ LIVE: Final = frozenset({OPEN, PARTIAL})
 # The original answer to a place: (order_number, status, reason, message,
 # fills [[trade_number, maker_number, maker_account, price, qty], ...],
 # filled, resting, cancelled, self_trade_cancelled_numbers).
+# Settings that change what a batch produces, journaled with it: (retain, book interval ms).
+Params = tuple[int, int]
+
 PlaceResult = tuple[int, str, str, str, list[list[Any]], int, int, int, list[int]]
 
 
@@ -127,7 +130,7 @@ class BatchOutput:
 
 
 class MarketState:
-    def __init__(self, *, retain: int, alpha: float) -> None:
+    def __init__(self, *, retain: int, alpha: float, book_interval_ms: int = 0) -> None:
         self.engine = Engine()
         self.records: dict[int, Record] = {}
         self.by_key: dict[tuple[str, str], Record] = {}
@@ -135,29 +138,46 @@ class MarketState:
         self.symbols: dict[str, SymbolState] = {}
         self.retain = retain
         self.alpha = alpha
+        self.book_interval_ms = book_interval_ms
+        # Book changes not yet announced, and the earliest stamp at which the next may be.
+        self.pending_books: dict[str, SymbolState] = {}
+        self.next_book_ms = 0
         self.seq = 0
         self.ts_ms = 0
 
     # -- applying ------------------------------------------------------------------------
 
-    def apply(self, seq: int, ts_ms: int, cmds: list[commands.Command]) -> BatchOutput:
+    def apply(
+        self, seq: int, ts_ms: int, cmds: list[commands.Command], params: Params | None = None
+    ) -> BatchOutput:
+        """Apply one journal batch. `params` are the settings the batch was journaled with,
+        so that changing them between restarts cannot make a replay diverge."""
         if seq != self.seq + 1:
             raise errors.RecoveryError(f"journal batch {seq} does not follow {self.seq}")
+        if params is not None:
+            self.retain, self.book_interval_ms = params
         self.seq = seq
         self.ts_ms = ts_ms
         out = BatchOutput(seq, ts_ms)
-        dirty: dict[str, SymbolState] = {}
+        dirty = self.pending_books
         for cmd in cmds:
-            if cmd[0] == commands.PLACE:
+            op = cmd[0]
+            if op == commands.PLACE:
                 self._place(cmd, ts_ms, out, dirty)
-            else:
+            elif op == commands.CANCEL:
                 self._cancel(cmd, ts_ms, out, dirty)
-        engine = self.engine
-        for symbol, sym in dirty.items():
-            sym.seq += 1
-            bids, asks = engine.depth(symbol, BOOK_EVENT_DEPTH)
-            last = engine.last_trade(symbol)
-            out.books.append((symbol, sym.seq, bids, asks, None if last is None else last.price))
+            else:
+                out.results.append(None)  # a tick: only lets pending book changes out
+        if dirty and ts_ms >= self.next_book_ms:
+            engine = self.engine
+            for symbol, sym in dirty.items():
+                sym.seq += 1
+                bids, asks = engine.depth(symbol, BOOK_EVENT_DEPTH)
+                last = engine.last_trade(symbol)
+                last_price = None if last is None else last.price
+                out.books.append((symbol, sym.seq, bids, asks, last_price))
+            dirty.clear()
+            self.next_book_ms = ts_ms + self.book_interval_ms
         return out
 
     def _place(
@@ -277,7 +297,7 @@ class MarketState:
     def _finish(self, record: Record) -> None:
         """Keep a finished order for retries and queries until `retain` newer ones finish."""
         self.finished.append(record)
-        if len(self.finished) > self.retain:
+        while len(self.finished) > self.retain:
             self._evict_oldest()
 
     def _evict_oldest(self) -> None:
@@ -302,13 +322,19 @@ class MarketState:
                 name: {"seq": sym.seq, "pressure": sym.pressure.dump()}
                 for name, sym in sorted(self.symbols.items())
             },
+            "params": [self.retain, self.book_interval_ms],
+            "pending_books": list(self.pending_books),
+            "next_book_ms": self.next_book_ms,
         }
 
     @classmethod
-    def from_snapshot(cls, data: dict[str, Any], *, retain: int, alpha: float) -> MarketState:
+    def from_snapshot(cls, data: dict[str, Any], *, alpha: float) -> MarketState:
+        """The state as snapshotted, with the settings it was running with (the next batch
+        brings the ones it was journaled with)."""
         if data.get("format") != FORMAT:
             raise errors.RecoveryError(f"not a state snapshot of format {FORMAT}")
-        state = cls(retain=retain, alpha=alpha)
+        retain, interval = (int(v) for v in data["params"])
+        state = cls(retain=retain, alpha=alpha, book_interval_ms=interval)
         state.engine = Engine.from_snapshot(data["engine"])
         state.seq = int(data["seq"])
         state.ts_ms = int(data["ts_ms"])
@@ -326,8 +352,8 @@ class MarketState:
             sym = state.symbols[name] = SymbolState()
             sym.seq = int(raw["seq"])
             sym.pressure = pressure.Pressure.load(raw["pressure"])
-        while len(state.finished) > retain:  # RETAIN was lowered since the snapshot
-            state._evict_oldest()
+        state.pending_books = {name: state.symbols[name] for name in data["pending_books"]}
+        state.next_book_ms = int(data["next_book_ms"])
         return state
 
     def digest(self) -> str:

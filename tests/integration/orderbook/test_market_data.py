@@ -78,8 +78,9 @@ async def _collect(nc: Client, symbol: str, count: int) -> list[tuple[str, dict[
 
 
 async def test_events_arrive_in_order_with_sequence_numbers(
-    config: OrderbookSettings, nc: Client
+    database_url: str, nats_url: str, nc: Client
 ) -> None:
+    config = ob.settings(database_url, nats_url, ob.unique("E"), orderbook_book_interval_ms=0)
     sym = ob.unique("E")
     async with ob.service(config) as (_, stub):
         placed = [await stub.PlaceOrder(ob.limit(sym, 1, "sell", 5000 + i, 2)) for i in range(3)]
@@ -152,3 +153,26 @@ async def test_orders_and_trades_land_in_postgres(
     assert trades == [
         (fill.trade_id, 4200, 3, maker.order_id, taker.order_id, 11, 12, "buy"),
     ]
+
+
+async def test_book_changes_are_conflated_and_the_last_one_always_arrives(
+    database_url: str, nats_url: str, nc: Client
+) -> None:
+    config = ob.settings(database_url, nats_url, ob.unique("F"), orderbook_book_interval_ms=200)
+    sym = ob.unique("F")
+    async with ob.service(config) as (_, stub):
+        for i in range(10):
+            await stub.PlaceOrder(ob.limit(sym, 1, "buy", 4000 + i, 1))
+        deadline = time.monotonic() + 20
+        while True:  # the final state is announced by a tick, without further orders
+            last = await nc.jetstream().get_last_msg("MARKET", f"market.{sym}.book")
+            if len(json.loads(last.data or b"{}")["bids"]) == 10:
+                break
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        snap = await stub.GetSnapshot(pb.GetSnapshotRequest(symbol=sym))
+        events = await _collect(nc, sym, snap.seq)
+    books = [contracts.BookEvent.model_validate_json(data) for _, _, data in events]
+    assert len(books) < 10  # ten changes, fewer announcements
+    assert [b.seq for b in books] == list(range(1, len(books) + 1))
+    assert [lv.price for lv in books[-1].bids] == [Decimal(4009 - i) / 100 for i in range(10)]

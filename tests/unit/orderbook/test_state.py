@@ -108,7 +108,7 @@ def test_snapshot_plus_tail_equals_full_replay() -> None:
         part = state.MarketState(retain=50, alpha=0.25)
         for seq, batch in enumerate(batches[:cut], 1):
             part.apply(seq, seq * 1_000, batch)
-        restored = state.MarketState.from_snapshot(part.to_snapshot(), retain=50, alpha=0.25)
+        restored = state.MarketState.from_snapshot(part.to_snapshot(), alpha=0.25)
         assert restored.state_digest() == part.state_digest()
         for seq, batch in enumerate(batches[cut:], cut + 1):
             restored.apply(seq, seq * 1_000, batch)
@@ -125,3 +125,22 @@ def test_batches_must_follow_each_other() -> None:
         assert "does not follow" in str(exc)
     else:
         raise AssertionError("a gap in the journal was accepted")
+
+
+def test_book_changes_are_announced_at_most_once_per_interval() -> None:
+    market = state.MarketState(retain=10, alpha=0.25, book_interval_ms=100)
+    first = market.apply(1, 1_000, [place("AB", "1", "a", "sell", 5000, 5)])
+    assert [b[:2] for b in first.books] == [("AB", 1)]
+    held = market.apply(2, 1_050, [place("AB", "1", "b", "sell", 5001, 5)])
+    assert held.books == [] and list(market.pending_books) == ["AB"]
+    # A later batch (here a tick) announces the held change with the state as it is then.
+    tick = market.apply(3, 1_100, [[commands.TICK]])
+    assert tick.results == [None]
+    assert tick.books == [("AB", 2, [], [(5000, 5, 1), (5001, 5, 1)], None)]
+    # Held changes survive a snapshot, so a replay announces them at the same point.
+    market.apply(4, 1_150, [place("AB", "1", "c", "sell", 5002, 5)])
+    restored = state.MarketState.from_snapshot(market.to_snapshot(), alpha=0.25)
+    assert (
+        restored.apply(5, 1_200, [[commands.TICK]]).books
+        == market.apply(5, 1_200, [[commands.TICK]]).books
+    )
