@@ -2,8 +2,9 @@
 
 The database is a read model: nothing in the matching path waits for it. Changes are
 coalesced per order (the newest state wins) and written every `interval` seconds in one
-transaction of three set-based statements. Every write is idempotent (insert-or-ignore plus
-an update to the absolute state), so re-projecting after a restart is harmless.
+transaction: COPY into staging tables, then set-based merges. Every write is idempotent
+(insert-or-ignore plus an update to the absolute state), so re-projecting after a restart
+is harmless.
 `projected_through` is the journal position fully stored; snapshots wait for it.
 
 A row the database refuses through its own constraints, such as an (account, client order
@@ -16,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
 from typing import Any, Final
 
 import psycopg
@@ -28,35 +28,44 @@ from em_orderbook.engine import Fill
 
 logger = logging.getLogger(__name__)
 
-_INSERT_ORDERS: Final = """
+# Rows are first COPied into session-local staging tables, then merged set-based.
+_STAGING: Final = """
+CREATE TEMP TABLE IF NOT EXISTS ob_orders (
+    order_id text, account_id bigint, client_order_id text, symbol text, side text,
+    type text, tif text, price_cents int, qty bigint, filled_qty bigint, status text,
+    created_ms bigint, updated_ms bigint
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS ob_trades (
+    trade_id text, symbol text, price_cents int, qty bigint, maker_order_id text,
+    taker_order_id text, maker_account_id bigint, taker_account_id bigint, taker_side text,
+    created_ms bigint
+) ON COMMIT DELETE ROWS
+"""
+_COPY_ORDERS: Final = "COPY ob_orders FROM STDIN"
+_COPY_TRADES: Final = "COPY ob_trades FROM STDIN"
+_MERGE_ORDERS: Final = """
 INSERT INTO orders (order_id, account_id, client_order_id, symbol, side, type, tif,
                     price_cents, qty, filled_qty, status, created_at, updated_at)
-SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
-                     %s::text[], %s::int[], %s::bigint[], %s::bigint[], %s::text[],
-                     %s::timestamptz[], %s::timestamptz[])
-ON CONFLICT DO NOTHING
+SELECT order_id, account_id, client_order_id, symbol, side, type, tif, price_cents, qty,
+       filled_qty, status, to_timestamp(created_ms / 1000.0), to_timestamp(updated_ms / 1000.0)
+FROM ob_orders
+ON CONFLICT DO NOTHING;
+UPDATE orders SET filled_qty = s.filled_qty, status = s.status,
+                  updated_at = to_timestamp(s.updated_ms / 1000.0)
+FROM ob_orders s
+WHERE orders.order_id = s.order_id
+  AND (orders.filled_qty, orders.status) IS DISTINCT FROM (s.filled_qty, s.status)
 """
-_UPDATE_ORDERS: Final = """
-UPDATE orders SET filled_qty = u.filled_qty, status = u.status, updated_at = u.updated_at
-FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::timestamptz[])
-     AS u(order_id, filled_qty, status, updated_at)
-WHERE orders.order_id = u.order_id
-  AND (orders.filled_qty, orders.status, orders.updated_at)
-      IS DISTINCT FROM (u.filled_qty, u.status, u.updated_at)
-"""
-_INSERT_TRADES: Final = """
+_MERGE_TRADES: Final = """
 INSERT INTO trades (trade_id, symbol, price_cents, qty, maker_order_id, taker_order_id,
                     maker_account_id, taker_account_id, taker_side, created_at)
-SELECT t.* FROM unnest(%s::text[], %s::text[], %s::int[], %s::bigint[], %s::text[], %s::text[],
-                       %s::bigint[], %s::bigint[], %s::text[], %s::timestamptz[])
-     AS t(trade_id, symbol, price_cents, qty, maker_order_id, taker_order_id,
-          maker_account_id, taker_account_id, taker_side, created_at)
+SELECT trade_id, symbol, price_cents, qty, maker_order_id, taker_order_id, maker_account_id,
+       taker_account_id, taker_side, to_timestamp(created_ms / 1000.0)
+FROM ob_trades t
 WHERE EXISTS (SELECT 1 FROM orders o WHERE o.order_id = t.maker_order_id)
   AND EXISTS (SELECT 1 FROM orders o WHERE o.order_id = t.taker_order_id)
 ON CONFLICT DO NOTHING
 """
-
-
 _SELECT_ORDER: Final = """
 SELECT order_id, symbol, account_id, client_order_id, side, type, tif, price_cents, qty,
        filled_qty, status
@@ -71,10 +80,6 @@ async def fetch_order(database_url: str, order_id: str) -> tuple[Any, ...] | Non
     ) as conn:
         cur = await conn.execute(_SELECT_ORDER, (order_id,))
         return await cur.fetchone()
-
-
-def _at(ts_ms: int) -> datetime:
-    return datetime.fromtimestamp(ts_ms / 1000, UTC)
 
 
 class Projector:
@@ -148,7 +153,10 @@ class Projector:
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         if self._conn is None or self._conn.closed:
-            self._conn = await psycopg.AsyncConnection.connect(self._url, connect_timeout=5)
+            conn = await psycopg.AsyncConnection.connect(self._url, connect_timeout=5)
+            await conn.execute(_STAGING)
+            await conn.commit()
+            self._conn = conn
         return self._conn
 
     async def _reset(self) -> None:
@@ -159,44 +167,48 @@ class Projector:
 
     async def _write(self, records: list[state.Record], trades: list[tuple[Fill, int]]) -> None:
         order = self._ids.order
-        o_ids = [order(r.order_id) for r in records]
-        o_filled = [r.filled for r in records]
-        o_status = [r.status for r in records]
-        o_updated = [_at(r.updated_ms) for r in records]
-        inserts = (
-            o_ids,
-            [int(r.account) for r in records],
-            [r.client_order_id for r in records],
-            [r.symbol for r in records],
-            [r.side for r in records],
-            [r.kind for r in records],
-            [r.tif for r in records],
-            [r.price for r in records],
-            [r.qty for r in records],
-            o_filled,
-            o_status,
-            [_at(r.created_ms) for r in records],
-            o_updated,
-        )
-        t_rows = (
-            [self._ids.trade(f.trade_id) for f, _ in trades],
-            [f.symbol for f, _ in trades],
-            [f.price for f, _ in trades],
-            [f.qty for f, _ in trades],
-            [order(f.maker_order_id) for f, _ in trades],
-            [order(f.taker_order_id) for f, _ in trades],
-            [int(f.maker_account) for f, _ in trades],
-            [int(f.taker_account) for f, _ in trades],
-            [f.taker_side for f, _ in trades],
-            [_at(ts) for _, ts in trades],
-        )
+        trade = self._ids.trade
         conn = await self._connection()
         async with conn.transaction(), conn.cursor() as cur:
             if records:
-                await cur.execute(_INSERT_ORDERS, inserts)
-                await cur.execute(_UPDATE_ORDERS, (o_ids, o_filled, o_status, o_updated))
+                async with cur.copy(_COPY_ORDERS) as copy:
+                    for r in records:
+                        await copy.write_row(
+                            (
+                                order(r.order_id),
+                                r.account,
+                                r.client_order_id,
+                                r.symbol,
+                                r.side,
+                                r.kind,
+                                r.tif,
+                                r.price,
+                                r.qty,
+                                r.filled,
+                                r.status,
+                                r.created_ms,
+                                r.updated_ms,
+                            )
+                        )
+                await cur.execute(_MERGE_ORDERS)
             if trades:
-                await cur.execute(_INSERT_TRADES, t_rows)
+                async with cur.copy(_COPY_TRADES) as copy:
+                    for f, ts in trades:
+                        await copy.write_row(
+                            (
+                                trade(f.trade_id),
+                                f.symbol,
+                                f.price,
+                                f.qty,
+                                order(f.maker_order_id),
+                                order(f.taker_order_id),
+                                f.maker_account,
+                                f.taker_account,
+                                f.taker_side,
+                                ts,
+                            )
+                        )
+                await cur.execute(_MERGE_TRADES)
         self.rows += len(records) + len(trades)
 
     async def close(self) -> None:

@@ -1,10 +1,14 @@
 """Trades and book changes to the MARKET stream, asynchronously and without loss.
 
-Messages are queued per journal batch and published with many in flight; each must be
-acknowledged by JetStream. Unacknowledged ones (timeout, refusal, NATS down) are sent again
-with the same `Nats-Msg-Id`, which the stream de-duplicates. `published_through` is the
-outbox cursor: every message of every batch up to it is stored. Snapshots wait for it, so a
-restart re-emits from the snapshot onwards and nothing in between is lost.
+Messages are queued per journal batch as a group, published in order, and only the group's
+last message asks for an acknowledgement: JetStream stores one connection's messages for a
+stream in the order they arrive, so that ack covers the whole group at a fraction of the
+cost of one ack per message. A group whose ack is refused or overdue (NATS down, a restart),
+or that was in flight across a reconnect (which may lose messages without the last one
+noticing), is sent again whole with the same `Nats-Msg-Id`s, which the stream de-duplicates.
+
+`published_through` is the outbox cursor: every message of every batch up to it is stored.
+Snapshots wait for it, so a restart re-emits from the snapshot on and loses nothing between.
 """
 
 from __future__ import annotations
@@ -23,26 +27,25 @@ from em_orderbook import acks, events, tasks
 logger = logging.getLogger(__name__)
 
 
-class _Entry:
-    __slots__ = ("acked", "msg_id", "payload", "sent_at", "seq", "subject")
+class _Group:
+    __slots__ = ("acked", "connection", "messages", "sent_at", "seq")
 
-    def __init__(self, seq: int, subject: str, msg_id: str, payload: bytes) -> None:
+    def __init__(self, seq: int, messages: list[events.Message]) -> None:
         self.seq = seq
-        self.subject = subject
-        self.msg_id = msg_id
-        self.payload = payload
+        self.messages = messages
         self.acked = False
         self.sent_at = 0.0
+        self.connection = 0
 
 
 class Publisher:
-    def __init__(self, nc: Client, *, window: int = 1024, ack_timeout: float = 5.0) -> None:
+    def __init__(self, nc: Client, *, window: int = 256, ack_timeout: float = 5.0) -> None:
         self._nc = nc
         self.window = window
         self.ack_timeout = ack_timeout
-        self._queue: deque[_Entry] = deque()  # not yet acknowledged, in order
-        self._unsent: deque[_Entry] = deque()  # to (re)send
-        self._inflight: dict[str, _Entry] = {}
+        self._queue: deque[_Group] = deque()  # not yet acknowledged, in order
+        self._unsent: deque[_Group] = deque()  # to (re)send, in order
+        self._inflight: dict[str, _Group] = {}
         self._inbox = acks.AckInbox(nc, self._ack)
         self._wake = asyncio.Event()
         self._counter = 0
@@ -59,14 +62,12 @@ class Publisher:
 
     def push(self, seq: int, messages: list[events.Message]) -> None:
         self._last_pushed = seq
-        if not messages:
-            return
-        for subject, msg_id, payload in messages:
-            entry = _Entry(seq, subject, msg_id, payload)
-            self._queue.append(entry)
-            self._unsent.append(entry)
-        if not self._wake.is_set():
-            self._wake.set()
+        if messages:
+            group = _Group(seq, messages)
+            self._queue.append(group)
+            self._unsent.append(group)
+            if not self._wake.is_set():
+                self._wake.set()
 
     @property
     def published_through(self) -> int:
@@ -80,43 +81,52 @@ class Publisher:
     async def _run(self) -> None:
         unsent = self._unsent
         inflight = self._inflight
+        publish = self._nc.publish
         while True:
             await self._wake.wait()
             self._wake.clear()
             if self._errors:
                 await asyncio.sleep(min(0.05 * 2**self._errors, 2.0))
             while unsent and len(inflight) < self.window:
-                entry = unsent.popleft()
-                if entry.acked:
+                group = unsent.popleft()
+                if group.acked:
                     continue
                 self._counter += 1
                 token = str(self._counter)
-                inflight[token] = entry
-                entry.sent_at = time.monotonic()
+                inflight[token] = group
+                group.sent_at = time.monotonic()
+                group.connection = self._nc.stats["reconnects"]
+                *rest, (subject, msg_id, payload) = group.messages
                 try:
-                    await self._nc.publish(
-                        entry.subject,
-                        entry.payload,
+                    for s, m, p in rest:
+                        await publish(s, p, headers={"Nats-Msg-Id": m})
+                    await publish(
+                        subject,
+                        payload,
                         reply=self._inbox.reply(token),
-                        headers={"Nats-Msg-Id": entry.msg_id},
+                        headers={"Nats-Msg-Id": msg_id},
                     )
                 except nats.errors.Error as exc:
                     self._ack(token, acks.AckError(repr(exc)))
                     break
 
     def _ack(self, token: str, ack: dict[str, Any] | acks.AckError) -> None:
-        entry = self._inflight.pop(token, None)
-        if entry is None or entry.acked:
+        group = self._inflight.pop(token, None)
+        if group is None or group.acked:
             return
+        if not isinstance(ack, acks.AckError) and self._nc.stats["reconnects"] != group.connection:
+            # A reconnect since the group went out may have lost its earlier messages, which
+            # the last one's ack would not reveal: send it again (duplicates are dropped).
+            ack = acks.AckError("reconnected while the group was in flight")
         if isinstance(ack, acks.AckError):
             self._errors = min(self._errors + 1, 6)
             if self._errors == 1:
                 logger.warning("event publish refused", extra={"error": str(ack)})
-            self._unsent.appendleft(entry)
+            self._unsent.appendleft(group)
         else:
             self._errors = 0
-            entry.acked = True
-            self.published += 1
+            group.acked = True
+            self.published += len(group.messages)
             queue = self._queue
             while queue and queue[0].acked:
                 queue.popleft()
@@ -127,11 +137,11 @@ class Publisher:
         while True:
             await asyncio.sleep(self.ack_timeout / 2)
             cutoff = time.monotonic() - self.ack_timeout
-            overdue = [t for t, e in self._inflight.items() if e.sent_at < cutoff]
+            overdue = [t for t, g in self._inflight.items() if g.sent_at < cutoff]
             if overdue:
-                logger.warning("event acks overdue; re-sending", extra={"count": len(overdue)})
-                entries = [self._inflight.pop(t) for t in overdue]
-                self._unsent.extendleft(reversed(entries))
+                logger.warning("event acks overdue; re-sending", extra={"groups": len(overdue)})
+                groups = sorted((self._inflight.pop(t) for t in overdue), key=lambda g: g.seq)
+                self._unsent.extendleft(reversed(groups))
                 self._wake.set()
 
     async def flush(self, seq: int, wait_s: float) -> bool:
