@@ -214,40 +214,55 @@ def section_grpc() -> dict[str, Any]:
                 processes.wait_http(book, http + "/", 60)
                 ports.wait_listening(echo_port, 30)
                 return asyncio.run(
-                    _measure(f"127.0.0.1:{echo_port}", f"127.0.0.1:{grpc_port}", http, book.pid)
+                    _measure(
+                        f"127.0.0.1:{echo_port}", f"127.0.0.1:{grpc_port}", http, book.pid, echo.pid
+                    )
                 )
             finally:
-                book.stop()
+                book.stop(timeout=60)
                 echo.stop()
 
 
-async def _measure(echo: str, book: str, http: str, book_pid: int) -> dict[str, Any]:
+async def _measure(echo: str, book: str, http: str, book_pid: int, echo_pid: int) -> dict[str, Any]:
     await drive_unary(echo, make_orders(1000, "warm-echo", 1))
     await drive_unary(book, make_orders(1000, "warm", 1))
     echo_runs, book_runs = [], []
-    cpu_before = _cpu_s(book_pid)
+    echo_cpu = book_cpu = 0.0
     for r in range(ROUNDS):
+        before = _cpu_s(echo_pid)
         echo_runs.append(await drive_unary(echo, make_orders(UNARY_ORDERS, f"e{r}", 10 + r)))
+        echo_cpu += _cpu_s(echo_pid) - before
+        before = _cpu_s(book_pid)
         book_runs.append(await drive_unary(book, make_orders(UNARY_ORDERS, f"u{r}", 10 + r)))
-    server_cpu_ms = (_cpu_s(book_pid) - cpu_before) * 1000 / (ROUNDS * UNARY_ORDERS)
+        book_cpu += _cpu_s(book_pid) - before
+    per_call = 1e6 / (ROUNDS * UNARY_ORDERS)
     group = await journal_batch_mean(http)
     echo_best = max(echo_runs, key=lambda x: x["orders_per_s"])
     book_best = max(book_runs, key=lambda x: x["orders_per_s"])
     await wait_outputs(http)
 
+    cpu_before = _cpu_s(book_pid)
     batch = await drive_batch(book, make_orders(BATCH_ORDERS, "b", 99))
+    batch_cpu = _cpu_s(book_pid) - cpu_before
     catch_up_s, state = await wait_outputs(http)
+    outputs_cpu = _cpu_s(book_pid) - cpu_before - batch_cpu
+    batch["server_cpu_us_per_order"] = round(batch_cpu * 1e6 / BATCH_ORDERS, 1)
+    batch["outputs_cpu_us_per_order"] = round(outputs_cpu * 1e6 / BATCH_ORDERS, 1)
     batch["outputs_caught_up_s"] = round(catch_up_s, 2)
     batch["sustained_orders_per_s"] = round(BATCH_ORDERS / (batch["elapsed_s"] + catch_up_s))
     return {
         "callers": CALLERS,
-        "echo": echo_best | {"rounds": [x["orders_per_s"] for x in echo_runs]},
+        "echo": echo_best
+        | {
+            "rounds": [x["orders_per_s"] for x in echo_runs],
+            "server_cpu_us_per_call": round(echo_cpu * per_call, 1),
+        },
         "unary": book_best
         | {
             "rounds": [x["orders_per_s"] for x in book_runs],
             "ratio_to_echo": round(book_best["orders_per_s"] / echo_best["orders_per_s"], 3),
             "journal_orders_per_append": group,
-            "server_cpu_ms_per_order": round(server_cpu_ms, 3),
+            "server_cpu_us_per_order": round(book_cpu * per_call, 1),
         },
         "batch": batch,
         "open_orders_end": state["open_orders"],

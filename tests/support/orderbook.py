@@ -35,6 +35,7 @@ def settings(database_url: str, nats_url: str, journal: str, **extra: Any) -> Or
         "orderbook_http_port": 0,
         "orderbook_journal": journal,
         "orderbook_drain_seconds": 5.0,
+        "orderbook_outputs": "inline",
         "em_env": "test",
     } | extra
     return OrderbookSettings(**values)

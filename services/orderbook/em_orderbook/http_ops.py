@@ -1,5 +1,8 @@
 """The operations port: `/` (the runbook's health check), `/metrics`, `/state`.
 
+`/state` reports journal position and output cursors; `/state?digest=1` adds the books'
+digest, which costs a full serialisation of every book (tests and tools only).
+
 A raw ASGI app under uvicorn, sharing the service's event loop; three read-only routes do not
 need a framework. uvicorn's own signal handling is switched off: the service owns SIGTERM.
 """
@@ -35,7 +38,9 @@ class _Server(uvicorn.Server):
 
 
 def make_app(
-    status: Callable[[], str], state: Callable[[], dict[str, Any]], registry: metrics.Metrics
+    status: Callable[[], str],
+    state: Callable[[bool], Awaitable[dict[str, Any]]],
+    registry: metrics.Metrics,
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     prometheus = make_asgi_app(registry.registry)
 
@@ -56,7 +61,8 @@ def make_app(
             code = 200 if current == "healthy" else 503
             await json_response(send, code, {"service": SERVICE, "status": current})
         elif path == "/state":
-            await json_response(send, 200, state())
+            digest = b"digest=1" in scope.get("query_string", b"")
+            await json_response(send, 200, await state(digest))
         else:
             await json_response(send, 404, {"detail": "not found"})
 

@@ -15,6 +15,7 @@ as a duplicate instead of being written twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
@@ -144,6 +145,44 @@ class Journal:
                     expected += 1
         finally:
             await sub.unsubscribe()
+
+    async def follow(self, start: int) -> AsyncIterator[tuple[int, bytes]]:
+        """Messages from `start` on, forever: a tail that survives NATS restarts."""
+        expected = start
+        while True:
+            config = api.ConsumerConfig(
+                deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=expected,
+                ack_policy=api.AckPolicy.NONE,
+                inactive_threshold=60.0,
+                mem_storage=True,
+            )
+            try:
+                sub = await self._js.pull_subscribe(self.subject, stream=self.stream, config=config)
+            except (nats.errors.Error, TimeoutError) as exc:
+                logger.warning("journal tail cannot subscribe", extra={"error": repr(exc)})
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                while True:
+                    try:
+                        msgs = await sub.fetch(batch=1000, timeout=1.0)
+                    except (nats.errors.TimeoutError, TimeoutError):
+                        continue
+                    for msg in msgs:
+                        seq = msg.metadata.sequence.stream
+                        if seq < expected:
+                            continue
+                        if seq != expected:
+                            raise errors.RecoveryError(f"journal tail read {seq}, not {expected}")
+                        yield seq, msg.data
+                        expected += 1
+            except nats.errors.Error as exc:
+                logger.warning("journal tail interrupted", extra={"error": repr(exc)})
+                await asyncio.sleep(0.5)
+            finally:
+                with contextlib.suppress(nats.errors.Error):
+                    await sub.unsubscribe()
 
     async def purge_through(self, seq: int) -> None:
         """Drop messages up to and including `seq` (covered by a stored snapshot)."""

@@ -1,5 +1,7 @@
 """`em orderbook`: one shard of the order book, until SIGTERM (then drain and exit 0).
 
+`--role matcher` (the default) serves gRPC and, unless ORDERBOOK_OUTPUTS says otherwise,
+runs the outputs follower as a child process; `--role outputs` is that follower alone.
 Settings come from the environment (see README). Exit codes: 0 after a clean drain, 1 when
 the state cannot be recovered, 2 for invalid settings, 70 when the journal failed or was
 taken over by another writer.
@@ -12,12 +14,13 @@ import asyncio
 import gc
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 
 from em_common import errors as common_errors
 from em_common import logs, settings
-from em_orderbook import errors, serving
+from em_orderbook import errors, following, outputs_child, serving, sharding
 from em_orderbook.settings import OrderbookSettings
 
 logger = logging.getLogger(__name__)
@@ -47,12 +50,48 @@ async def _serve(config: OrderbookSettings) -> int:
     return code
 
 
+async def _follow(config: OrderbookSettings) -> int:
+    follower = following.OutputsFollower(config, _shard_index(config))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await follower.start()
+        gc.collect()
+        gc.freeze()
+        await stop.wait()
+        await follower.drain(config.orderbook_drain_seconds)
+    except errors.RecoveryError as exc:
+        logger.critical("outputs follower cannot recover", extra={"error": str(exc)})
+        return 1
+    finally:
+        await follower.close()
+    return 1 if follower.failed is not None else 0
+
+
+def _shard_index(config: OrderbookSettings) -> int:
+    count = config.orderbook_shard_count
+    hostname = config.hostname or socket.gethostname()
+    return sharding.resolve_index(config.orderbook_shard_index, count, hostname)
+
+
 def run(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="em orderbook", description="Run one orderbook shard (settings from the environment)."
     )
-    parser.parse_args(list(argv))
+    parser.add_argument(
+        "--role",
+        choices=("matcher", "outputs"),
+        default="matcher",
+        help="matcher: gRPC and the journal (default); outputs: events and database rows only",
+    )
+    args = parser.parse_args(list(argv))
     config = settings.load(OrderbookSettings)
+    if args.role == "outputs":
+        outputs_child.die_with_parent()
+        logs.configure(config.log_level, service="orderbook-outputs")
+        return asyncio.run(_follow(config))
     logs.configure(config.log_level, service="orderbook")
     return asyncio.run(_serve(config))
 

@@ -153,10 +153,11 @@ class Projector:
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         if self._conn is None or self._conn.closed:
-            conn = await psycopg.AsyncConnection.connect(self._url, connect_timeout=5)
+            self._conn = conn = await psycopg.AsyncConnection.connect(
+                self._url, connect_timeout=5
+            )
             await conn.execute(_STAGING)
             await conn.commit()
-            self._conn = conn
         return self._conn
 
     async def _reset(self) -> None:

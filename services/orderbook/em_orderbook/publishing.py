@@ -1,11 +1,13 @@
 """Trades and book changes to the MARKET stream, asynchronously and without loss.
 
-Messages are queued per journal batch as a group, published in order, and only the group's
-last message asks for an acknowledgement: JetStream stores one connection's messages for a
-stream in the order they arrive, so that ack covers the whole group at a fraction of the
-cost of one ack per message. A group whose ack is refused or overdue (NATS down, a restart),
-or that was in flight across a reconnect (which may lose messages without the last one
-noticing), is sent again whole with the same `Nats-Msg-Id`s, which the stream de-duplicates.
+Messages are queued per journal batch and published in order by one sender that keeps a
+single *flight* outstanding: everything queued goes out at once, and only the flight's last
+message asks for an acknowledgement. JetStream stores one connection's messages for a stream
+in the order they arrive, so that one ack covers the whole flight; under load this is one
+ack per round trip instead of one per message. A flight whose ack is refused or overdue
+(NATS down, a restart), or that was in flight across a reconnect (which may lose messages
+without the last one noticing), is sent again with the same `Nats-Msg-Id`s, which the stream
+de-duplicates.
 
 `published_through` is the outbox cursor: every message of every batch up to it is stored.
 Snapshots wait for it, so a restart re-emits from the snapshot on and loses nothing between.
@@ -26,26 +28,35 @@ from em_orderbook import acks, events, tasks
 
 logger = logging.getLogger(__name__)
 
+MAX_FLIGHT_MESSAGES = 5_000
+
 
 class _Group:
-    __slots__ = ("acked", "connection", "messages", "sent_at", "seq")
+    __slots__ = ("acked", "messages", "seq")
 
     def __init__(self, seq: int, messages: list[events.Message]) -> None:
         self.seq = seq
         self.messages = messages
         self.acked = False
-        self.sent_at = 0.0
-        self.connection = 0
+
+
+class _Flight:
+    __slots__ = ("connection", "groups", "sent_at", "token")
+
+    def __init__(self, token: str, groups: list[_Group], connection: int) -> None:
+        self.token = token
+        self.groups = groups
+        self.connection = connection
+        self.sent_at = time.monotonic()
 
 
 class Publisher:
-    def __init__(self, nc: Client, *, window: int = 256, ack_timeout: float = 5.0) -> None:
+    def __init__(self, nc: Client, *, ack_timeout: float = 5.0) -> None:
         self._nc = nc
-        self.window = window
         self.ack_timeout = ack_timeout
         self._queue: deque[_Group] = deque()  # not yet acknowledged, in order
         self._unsent: deque[_Group] = deque()  # to (re)send, in order
-        self._inflight: dict[str, _Group] = {}
+        self._flight: _Flight | None = None
         self._inbox = acks.AckInbox(nc, self._ack)
         self._wake = asyncio.Event()
         self._counter = 0
@@ -66,7 +77,7 @@ class Publisher:
             group = _Group(seq, messages)
             self._queue.append(group)
             self._unsent.append(group)
-            if not self._wake.is_set():
+            if self._flight is None and not self._wake.is_set():
                 self._wake.set()
 
     @property
@@ -80,53 +91,58 @@ class Publisher:
 
     async def _run(self) -> None:
         unsent = self._unsent
-        inflight = self._inflight
         publish = self._nc.publish
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if self._flight is not None or not unsent:
+                continue
             if self._errors:
                 await asyncio.sleep(min(0.05 * 2**self._errors, 2.0))
-            while unsent and len(inflight) < self.window:
+            groups: list[_Group] = []
+            count = 0
+            while unsent and count < MAX_FLIGHT_MESSAGES:
                 group = unsent.popleft()
-                if group.acked:
-                    continue
-                self._counter += 1
-                token = str(self._counter)
-                inflight[token] = group
-                group.sent_at = time.monotonic()
-                group.connection = self._nc.stats["reconnects"]
-                *rest, (subject, msg_id, payload) = group.messages
-                try:
-                    for s, m, p in rest:
-                        await publish(s, p, headers={"Nats-Msg-Id": m})
-                    await publish(
-                        subject,
-                        payload,
-                        reply=self._inbox.reply(token),
-                        headers={"Nats-Msg-Id": msg_id},
-                    )
-                except nats.errors.Error as exc:
-                    self._ack(token, acks.AckError(repr(exc)))
-                    break
+                if not group.acked:
+                    groups.append(group)
+                    count += len(group.messages)
+            if not groups:
+                continue
+            self._counter += 1
+            flight = self._flight = _Flight(
+                str(self._counter), groups, self._nc.stats["reconnects"]
+            )
+            messages = [m for g in groups for m in g.messages]
+            *rest, (subject, msg_id, payload) = messages
+            try:
+                for s, m, p in rest:
+                    await publish(s, p, headers={"Nats-Msg-Id": m})
+                await publish(
+                    subject,
+                    payload,
+                    reply=self._inbox.reply(flight.token),
+                    headers={"Nats-Msg-Id": msg_id},
+                )
+            except nats.errors.Error as exc:
+                self._ack(flight.token, acks.AckError(repr(exc)))
 
     def _ack(self, token: str, ack: dict[str, Any] | acks.AckError) -> None:
-        group = self._inflight.pop(token, None)
-        if group is None or group.acked:
-            return
-        if not isinstance(ack, acks.AckError) and self._nc.stats["reconnects"] != group.connection:
-            # A reconnect since the group went out may have lost its earlier messages, which
-            # the last one's ack would not reveal: send it again (duplicates are dropped).
-            ack = acks.AckError("reconnected while the group was in flight")
+        flight = self._flight
+        if flight is None or flight.token != token:
+            return  # a late answer to a flight already given up on
+        self._flight = None
+        if not isinstance(ack, acks.AckError) and self._nc.stats["reconnects"] != flight.connection:
+            ack = acks.AckError("reconnected while the flight was out")
         if isinstance(ack, acks.AckError):
             self._errors = min(self._errors + 1, 6)
             if self._errors == 1:
-                logger.warning("event publish refused", extra={"error": str(ack)})
-            self._unsent.appendleft(group)
+                logger.warning("event publish not confirmed; retrying", extra={"error": str(ack)})
+            self._unsent.extendleft(reversed(flight.groups))
         else:
             self._errors = 0
-            group.acked = True
-            self.published += len(group.messages)
+            for group in flight.groups:
+                group.acked = True
+                self.published += len(group.messages)
             queue = self._queue
             while queue and queue[0].acked:
                 queue.popleft()
@@ -136,13 +152,9 @@ class Publisher:
     async def _watchdog(self) -> None:
         while True:
             await asyncio.sleep(self.ack_timeout / 2)
-            cutoff = time.monotonic() - self.ack_timeout
-            overdue = [t for t, g in self._inflight.items() if g.sent_at < cutoff]
-            if overdue:
-                logger.warning("event acks overdue; re-sending", extra={"groups": len(overdue)})
-                groups = sorted((self._inflight.pop(t) for t in overdue), key=lambda g: g.seq)
-                self._unsent.extendleft(reversed(groups))
-                self._wake.set()
+            flight = self._flight
+            if flight is not None and time.monotonic() - flight.sent_at > self.ack_timeout:
+                self._ack(flight.token, acks.AckError("ack overdue"))
 
     async def flush(self, seq: int, wait_s: float) -> bool:
         """Wait until everything up to `seq` is stored (or `wait_s` passes)."""

@@ -30,6 +30,7 @@ class Sequencer:
         params: state.Params,
         max_batch: int,
         max_queue: int,
+        linger_s: float = 0.0,
         on_output: Callable[[state.BatchOutput, int], None],
     ) -> None:
         self.market = market
@@ -38,6 +39,9 @@ class Sequencer:
         self.params = params
         self.max_batch = max_batch
         self.max_queue = max_queue
+        self.linger_s = linger_s
+        self._last_cut = 0.0
+        self._last_size = 0
         self._on_output = on_output
         self._queue: deque[tuple[commands.Command, asyncio.Future[Any]]] = deque()
         self._wake = asyncio.Event()
@@ -75,8 +79,13 @@ class Sequencer:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            # Concurrent callers (the last batch carried several) and recent traffic.
+            busy = self._last_size > 1 and time.monotonic() - self._last_cut < 0.005
+            if self.linger_s and busy and len(queue) < self.max_batch:
+                await asyncio.sleep(self.linger_s)  # under load: let more orders join
             while queue and journal.can_send():
-                size = min(len(queue), self.max_batch)
+                self._last_cut = time.monotonic()
+                size = self._last_size = min(len(queue), self.max_batch)
                 cmds: list[commands.Command] = []
                 futures: list[asyncio.Future[Any]] = []
                 for _ in range(size):
@@ -126,7 +135,10 @@ class Sequencer:
             if market.pending_books and not self.queued:
                 now = time.time_ns() // 1_000_000
                 if now >= market.next_book_ms:
-                    self.submit([commands.TICK]).add_done_callback(_ignore)
+                    try:
+                        self.submit([commands.TICK]).add_done_callback(_ignore)
+                    except errors.Unavailable:
+                        return
 
     async def wait_idle(self) -> None:
         """Until every submitted command is applied (or failed)."""

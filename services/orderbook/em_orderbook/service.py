@@ -1,33 +1,35 @@
-"""One orderbook shard: start-up recovery, the single-writer loop, outputs, drain.
+"""One orderbook shard's matcher: start-up recovery, the single-writer loop, drain.
 
 Start-up order matters: the ops port answers first (`starting`), then the journal and the
-newest usable snapshot are loaded and the journal tail is replayed through the same code as
-live traffic (re-emitting its events and rows, which the stream and the database
-de-duplicate), and only then does gRPC accept orders. Shutdown is the reverse: refuse new
-work, let in-flight orders finish durably, flush events and rows, snapshot, exit.
+newest usable snapshot are loaded and the journal tail is replayed, and only then does gRPC
+accept orders. Shutdown is the reverse: refuse new work, let in-flight orders finish
+durably, snapshot, exit. Events and database rows are the outputs follower's job
+(following.py); the matcher asks it for its position to report lag and to know how much
+journal may be purged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import socket
 from typing import Any
 
+import nats.errors
 import psycopg
 from nats.aio.client import Client
 
 from em_common import constants, messaging
 from em_orderbook import (
     errors,
-    events,
+    following,
     http_ops,
     ids,
     journaling,
     metrics,
     projecting,
-    publishing,
     recovering,
     sequencing,
     sharding,
@@ -61,8 +63,8 @@ class OrderbookService:
         self.ids = ids.Ids(index, "")
         self.journal: journaling.Journal | None = None
         self.sequencer: sequencing.Sequencer | None = None
-        self.publisher: publishing.Publisher | None = None
-        self.projector: projecting.Projector | None = None
+        self.outputs: dict[str, Any] | None = None
+        self._status_subject = ""
         self.snapshotter: snapshotting.Snapshotter | None = None
         self.ops: http_ops.OpsServer | None = None
         self.metrics.watch(self.gauges)
@@ -100,23 +102,16 @@ class OrderbookService:
         )
         self.ids = ids.Ids(self.shard.index, journal.epoch)
         self.market = loaded.market
-        self.publisher = publishing.Publisher(nc, ack_timeout=max(s.orderbook_ack_timeout, 2.0))
-        self.projector = projecting.Projector(
-            s.database_dsn, self.ids, interval=s.orderbook_projection_interval
-        )
+        self._status_subject = following.status_subject(stream)
         self.snapshotter = snapshotting.Snapshotter(
             store,
             every=s.snapshot_every,
             epoch=journal.epoch,
-            caught_up=self._caught_up,
-            purge_through=journal.purge_through,
+            caught_up=lambda: self.market.seq,
+            purge_through=self._purge,
         )
         self.snapshotter.restored(loaded.slots)
-        await self.publisher.start(self.market.seq)
-        await self.projector.start(self.market.seq)
-        replayed = await recovering.replay(
-            journal, loaded, self.shard.count, lambda out: self._output(out, 0)
-        )
+        replayed = await recovering.replay(journal, loaded, self.shard.count)
         last = loaded.last
         self.sequencer = sequencing.Sequencer(
             self.market,
@@ -125,12 +120,14 @@ class OrderbookService:
             params=(s.orderbook_idempotency_retain, s.orderbook_book_interval_ms),
             max_batch=s.orderbook_batch_max,
             max_queue=s.orderbook_queue_max,
+            linger_s=s.orderbook_journal_linger_ms / 1000,
             on_output=self._output,
         )
         await journal.start(last)
         tasks.spawn(self._tasks, self.sequencer.run(), "sequencer")
         if s.orderbook_book_interval_ms:
             tasks.spawn(self._tasks, self.sequencer.ticks(), "book-ticks")
+        tasks.spawn(self._tasks, self._watch_outputs(), "outputs-status")
         logger.info(
             "orderbook recovered",
             extra={
@@ -173,17 +170,13 @@ class OrderbookService:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.sequencer.wait_idle(), wait_s)
             self.sequencer.close(errors.Unavailable("orderbook is shutting down"))
-        if self.publisher is not None:
-            await self.publisher.flush(self.market.seq, max(0.0, deadline - loop.time()))
-        if self.projector is not None:
-            await self.projector.flush_once()
         if self.snapshotter is not None and self.status != "failed":
             await self.snapshotter.final(self.market, max(0.5, deadline - loop.time()))
 
     async def close(self) -> None:
         if self.ops is not None:
             await self.ops.stop()
-        for part in (self.snapshotter, self.publisher, self.projector, self.journal):
+        for part in (self.snapshotter, self.journal):
             if part is not None:
                 await part.close()
         await tasks.cancel(self._tasks)
@@ -199,32 +192,49 @@ class OrderbookService:
             m.journal_batch.observe(len(out.results))
         if out.trades:
             m.fills.inc(len(out.trades))
-        assert self.publisher is not None and self.projector is not None
-        self.publisher.push(out.seq, events.build(out, self.ids))
-        self.projector.push(out)
         if self.snapshotter is not None:
             self.snapshotter.note(self.market, len(out.results))
 
-    def _caught_up(self) -> int:
-        assert self.publisher is not None and self.projector is not None
-        return min(self.publisher.published_through, self.projector.projected_through)
+    async def _purge(self, floor: int) -> None:
+        """Purge the journal up to both roles' older snapshots (never past the follower)."""
+        if self.journal is None or self.outputs is None:
+            return
+        await self.journal.purge_through(min(floor, int(self.outputs.get("floor", 0))))
+
+    async def outputs_status(self) -> dict[str, Any] | None:
+        """Ask the outputs follower where it is; None when it does not answer."""
+        if self._nc is None or not self._status_subject:
+            return None
+        try:
+            msg = await self._nc.request(self._status_subject, b"", timeout=0.5)
+            self.outputs = dict(json.loads(msg.data))
+        except (nats.errors.Error, TimeoutError, ValueError):
+            self.outputs = None
+        return self.outputs
+
+    async def _watch_outputs(self) -> None:
+        while True:
+            await self.outputs_status()
+            await asyncio.sleep(1.0)
 
     # -- reading -------------------------------------------------------------------------
 
-    def describe(self) -> dict[str, Any]:
+    async def describe(self, digest: bool = True) -> dict[str, Any]:
         market = self.market
+        outputs = await self.outputs_status() or {}
         return {
+            "digest": market.digest() if digest else None,
             "service": http_ops.SERVICE,
             "status": self.status,
             "shard": self.shard.index,
             "shards": self.shard.count,
             "epoch": self.ids.epoch,
             "journal_seq": market.seq,
-            "digest": market.digest(),
             "open_orders": market.engine.open_orders(),
             "symbols": sorted(market.symbols),
-            "published_through": self.publisher.published_through if self.publisher else 0,
-            "projected_through": self.projector.projected_through if self.projector else 0,
+            "published_through": outputs.get("published_through"),
+            "projected_through": outputs.get("projected_through"),
+            "outputs": outputs or None,
         }
 
     async def stored_order(self, order_id: str) -> tuple[Any, ...] | None:
@@ -244,12 +254,11 @@ class OrderbookService:
                 total = sum(level.total for level in side.levels.values())
                 depth.append((symbol, side.name, total, len(side.keys)))
         seq = market.seq
+        outputs = self.outputs or {}
         lag = {
             "queued_commands": self.sequencer.queued if self.sequencer else 0,
             "inflight_batches": self.journal.inflight if self.journal else 0,
-            "unpublished_batches": seq
-            - (self.publisher.published_through if self.publisher else seq),
-            "unprojected_batches": seq
-            - (self.projector.projected_through if self.projector else seq),
+            "unpublished_batches": seq - int(outputs.get("published_through", seq)),
+            "unprojected_batches": seq - int(outputs.get("projected_through", seq)),
         }
         return {"seq": seq, "open_orders": engine.open_orders(), "depth": depth, "lag": lag}

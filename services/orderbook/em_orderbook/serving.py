@@ -16,6 +16,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_health.v1.health_pb2_grpc import add_HealthServicer_to_server
 from grpc_reflection.v1alpha import reflection
 
+from em_orderbook import following, outputs_child
 from em_orderbook.service import OrderbookService
 from em_orderbook.servicer import OrderbookServicer
 from em_orderbook.settings import OrderbookSettings
@@ -39,10 +40,46 @@ class Running:
 
 @contextlib.asynccontextmanager
 async def running(settings: OrderbookSettings) -> AsyncIterator[Running]:
-    """Recover, serve, and on exit drain: in-flight orders finish durably before the end."""
+    """Recover, serve, and on exit drain: in-flight orders finish durably before the end;
+    then the outputs follower catches up with the journal and stops too."""
     service = OrderbookService(settings)
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     health = HealthServicer()
+    async with _outputs(settings, service), _serving(settings, service, server, health) as run:
+        yield run
+
+
+@contextlib.asynccontextmanager
+async def _outputs(settings: OrderbookSettings, service: OrderbookService) -> AsyncIterator[None]:
+    """The outputs follower in the configured place; stopped after the matcher has drained."""
+    mode = settings.orderbook_outputs
+    if mode == "external":
+        yield
+        return
+    if mode == "process":
+        child = outputs_child.OutputsChild(settings.orderbook_drain_seconds)
+        await child.start()
+        try:
+            yield
+        finally:
+            await child.stop()
+        return
+    follower = following.OutputsFollower(settings, service.shard.index)
+    try:
+        await follower.start()
+        yield
+        await follower.drain(settings.orderbook_drain_seconds)
+    finally:
+        await follower.close()
+
+
+@contextlib.asynccontextmanager
+async def _serving(
+    settings: OrderbookSettings,
+    service: OrderbookService,
+    server: grpc.aio.Server,
+    health: HealthServicer,
+) -> AsyncIterator[Running]:
     try:
         http_port = await service.start_ops()
         pb_grpc.add_OrderbookServicer_to_server(OrderbookServicer(service), server)

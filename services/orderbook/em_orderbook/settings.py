@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
@@ -26,12 +26,19 @@ class OrderbookSettings(settings.BaseServiceSettings):
     hostname: str = ""
     # Journal stream name prefix (`<prefix>_<shard>`) and snapshot bucket (`<prefix>_SNAPSHOTS`).
     orderbook_journal: str = Field("OBJOURNAL", pattern=r"^[A-Z][A-Z0-9_]{0,30}$")
+    # Where the outputs follower (MARKET events, PostgreSQL rows) runs: a child process of
+    # `em orderbook` (default), inline in the same event loop (tests), or elsewhere
+    # (`em orderbook --role outputs`, e.g. a sidecar).
+    orderbook_outputs: Literal["process", "inline", "external"] = "process"
     snapshot_every: int = Field(100_000, ge=1)
     # Finished orders remembered for idempotent retries and GetOrder (live ones always are).
     orderbook_idempotency_retain: int = Field(250_000, ge=1)
     # At most one book event per symbol per this many ms (0: one per journal batch).
     orderbook_book_interval_ms: int = Field(100, ge=0, le=10_000)
     orderbook_journal_inflight: int = Field(1, ge=1, le=256)
+    # Under load, wait this long before cutting a journal batch so that more orders share
+    # it (fewer appends, acks and event flights per order); 0 cuts at once.
+    orderbook_journal_linger_ms: float = Field(1.0, ge=0, le=50)
     orderbook_batch_max: int = Field(2000, ge=1, le=5000)
     orderbook_queue_max: int = Field(50_000, ge=1)
     orderbook_ack_timeout: float = Field(2.0, gt=0)

@@ -1,11 +1,11 @@
 """Periodic snapshots of the shard's state, so that a restart replays only a short journal.
 
 Snapshots live next to the journal, in a JetStream object store, alternating between two
-objects per shard. A snapshot of journal position S is written only once every event and
-database row produced up to S has been published and stored: the replay after a restart
-starts at S + 1 and re-emits exactly what might still be missing. After a snapshot is
-stored, the journal is purged up to the *older* slot's position, so if the newest snapshot
-turns out unreadable the older one plus the journal still rebuild the books.
+objects per shard and role: the matcher snapshots its books; the outputs follower snapshots
+the same state, but only once every event and row produced up to that position is stored,
+so its replay after a restart re-emits exactly what might still be missing. The journal is
+purged only up to the *older* slot of both roles, so if a newest snapshot turns out
+unreadable the older one plus the journal still rebuild the state.
 """
 
 from __future__ import annotations
@@ -32,8 +32,11 @@ SLOTS: Final = 2
 
 
 class SnapshotStore:
-    def __init__(self, nc: Client, bucket: str, shard: int, shard_count: int) -> None:
+    def __init__(
+        self, nc: Client, bucket: str, shard: int, shard_count: int, role: str = "matcher"
+    ) -> None:
         self._js = nc.jetstream()
+        self.role = role
         self.bucket = bucket
         self.shard = shard
         self.shard_count = shard_count
@@ -51,7 +54,7 @@ class SnapshotStore:
             )
 
     def _name(self, slot: int) -> str:
-        return f"shard-{self.shard}-{slot}"
+        return f"{self.role}-{self.shard}-{slot}"
 
     async def save(self, slot: int, epoch: str, snapshot: dict[str, Any]) -> None:
         assert self._store is not None
@@ -114,6 +117,11 @@ class Snapshotter:
         self.slot_seqs = [0] * SLOTS
         self.last_seq = 0
 
+    @property
+    def floor(self) -> int:
+        """The older slot's position: the journal after it must be kept."""
+        return min(self.slot_seqs)
+
     def restored(self, slots: list[tuple[int, int]]) -> None:
         """Slots and positions found at start-up, so the next write replaces the older one."""
         for slot, seq in slots:
@@ -143,7 +151,7 @@ class Snapshotter:
             self.slot_seqs[slot] = seq
             self.last_seq = max(self.last_seq, seq)
             logger.info("snapshot stored", extra={"seq": seq, "slot": slot})
-            await self._purge_through(min(self.slot_seqs))
+            await self._purge_through(self.floor)
         except Exception:
             logger.exception("snapshot failed")
         finally:

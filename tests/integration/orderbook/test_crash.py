@@ -61,7 +61,7 @@ class Orderbook:
 
     async def state(self) -> dict[str, Any]:
         async with httpx.AsyncClient(base_url=self.http) as http:
-            return dict((await http.get("/state", timeout=5)).json())
+            return dict((await http.get("/state?digest=1", timeout=5)).json())
 
 
 def _env(database_url: str, nats_url: str, journal: str) -> dict[str, str]:

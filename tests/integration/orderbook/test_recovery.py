@@ -30,14 +30,14 @@ async def test_restart_restores_books_ids_and_idempotency(database_url: str, nat
     sym = ob.unique("R")
     async with ob.service(config) as (run, stub):
         answers = await _trade_a_little(stub, sym, 20)
-        before = run.service.describe()
+        before = await run.service.describe()
         state_digest = run.service.market.state_digest()
     recomputed = await recovering.rebuild(config)
     assert recomputed.digest() == before["digest"]
     assert recomputed.state_digest() == state_digest
     trade_ids = {f.trade_id for a in answers for f in a.fills}
     async with ob.service(config) as (run, stub):
-        after = run.service.describe()
+        after = await run.service.describe()
         assert (after["digest"], after["journal_seq"]) == (before["digest"], before["journal_seq"])
         assert run.service.market.state_digest() == state_digest
         retry = await stub.PlaceOrder(ob.limit(sym, 1, "sell", 5000, 3, coid="s0"))
