@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from em_orderbook.engine import CancelReport, Engine, PlaceReport
+
 MIN_PRICE, MAX_PRICE, MIN_QTY, MAX_QTY = 1, 9999, 1, 10_000
 
 # A fill as the engine reports it, as a tuple:
@@ -175,3 +177,22 @@ class ModelBook:
                 entry[1] += 1
         prices = sorted(totals, reverse=(side == "buy"))
         return [(p, totals[p][0], totals[p][1]) for p in prices]
+
+
+class NamedEngine(Engine):
+    """The engine with named reports, for readable tests (the engine returns plain tuples)."""
+
+    def place(
+        self,
+        symbol: str,
+        account: str,
+        side: str,
+        kind: str,
+        qty: int,
+        price: int | None = None,
+        tif: str | None = None,
+    ) -> PlaceReport:
+        return PlaceReport.of(super().place(symbol, account, side, kind, qty, price, tif))
+
+    def cancel(self, order_id: int, account: str | None = None) -> CancelReport:
+        return CancelReport.of(super().cancel(order_id, account))

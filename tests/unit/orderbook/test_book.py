@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from em_orderbook.engine import Engine, UnknownSymbolError, book
+from em_orderbook.engine import UnknownSymbolError, book
+from tests.support.orderbook_model import NamedEngine
 
 
 def test_depth_is_best_first_with_totals_and_counts() -> None:
-    engine = Engine(["X"])
+    engine = NamedEngine(["X"])
     for account, side, qty, price in [
         ("a", "buy", 1, 100),
         ("b", "buy", 2, 101),
@@ -25,11 +26,11 @@ def test_depth_is_best_first_with_totals_and_counts() -> None:
 
 def test_reads_of_an_unknown_symbol_raise() -> None:
     with pytest.raises(UnknownSymbolError):
-        Engine(["X"]).top("Y")
+        NamedEngine(["X"]).top("Y")
 
 
 def test_last_trade_is_the_last_fill_of_that_symbol() -> None:
-    engine = Engine(["X", "Y"])
+    engine = NamedEngine(["X", "Y"])
     assert engine.last_trade("X") is None
     engine.place("X", "a", "sell", "limit", 1, 100)
     engine.place("X", "a", "sell", "limit", 1, 101)
@@ -40,7 +41,7 @@ def test_last_trade_is_the_last_fill_of_that_symbol() -> None:
 
 
 def test_cancelling_a_levels_last_order_removes_the_level() -> None:
-    engine = Engine(["X"])
+    engine = NamedEngine(["X"])
     engine.place("X", "a", "buy", "limit", 1, 100)
     engine.place("X", "a", "buy", "limit", 1, 101)
     engine.place("X", "a", "buy", "limit", 1, 102)
@@ -53,7 +54,7 @@ def test_cancelling_a_levels_last_order_removes_the_level() -> None:
 
 
 def test_filled_and_cancelled_orders_leave_memory() -> None:
-    engine = Engine(["X"])
+    engine = NamedEngine(["X"])
     for i in range(1_000):
         engine.place("X", f"m{i % 7}", "sell", "limit", 1, 100 + i % 3)
     for i in range(1, 1_000, 2):
@@ -65,7 +66,7 @@ def test_filled_and_cancelled_orders_leave_memory() -> None:
 
 
 def test_a_level_full_of_cancelled_orders_is_compacted() -> None:
-    engine = Engine(["X"])
+    engine = NamedEngine(["X"])
     first = engine.place("X", "a", "sell", "limit", 1, 100).order_id
     for _ in range(500):
         engine.place("X", "b", "sell", "limit", 1, 100)
@@ -80,7 +81,7 @@ def test_a_level_full_of_cancelled_orders_is_compacted() -> None:
 
 
 def test_top_and_depth_do_not_walk_the_queues() -> None:
-    engine = Engine(["X"])
+    engine = NamedEngine(["X"])
     for _ in range(2_000):
         engine.place("X", "a", "buy", "limit", 1, 100)
     level = engine.book("X").bids.levels[100]

@@ -18,11 +18,13 @@ from em_orderbook.engine import (
     CancelledOrder,
     Engine,
     Fill,
+    PlaceReport,
 )
+from tests.support.orderbook_model import NamedEngine
 
 
-def _engine() -> Engine:
-    return Engine(["ELON", "TECH"])
+def _engine() -> NamedEngine:
+    return NamedEngine(["ELON", "TECH"])
 
 
 def test_limit_order_rests_when_nothing_crosses() -> None:
@@ -251,3 +253,26 @@ def test_limits_are_inclusive() -> None:
     engine = _engine()
     assert engine.place("ELON", "a", "buy", "limit", 10_000, 1).accepted
     assert engine.place("ELON", "b", "sell", "limit", 1, 9_999).accepted
+
+
+def test_the_engine_returns_plain_tuples_in_the_documented_order() -> None:
+    engine = Engine(["ELON"])
+    engine.place("ELON", "alice", "sell", "limit", 5, 4_000)
+    raw = engine.place("ELON", "bob", "buy", "limit", 7, 4_000, "ioc")
+    assert type(raw) is tuple
+    status, order_id, symbol, side, fills, resting, cancelled, stp, reason, field, msg = raw
+    assert (status, order_id, symbol, side, resting, cancelled) == (
+        ACCEPTED,
+        2,
+        "ELON",
+        "buy",
+        0,
+        2,
+    )
+    assert (list(stp), reason, field, msg) == ([], None, None, None)
+    assert [type(f) for f in fills] == [tuple]
+    named = PlaceReport.of(raw)
+    assert named[:4] == raw[:4] and named[5:7] == raw[5:7] and named[8:] == raw[8:]
+    assert named.fills == [Fill(1, 1, 2, "alice", "bob", 4_000, 5, "buy", "ELON")] == fills
+    assert (named.fills[0].buy_account, named.fills[0].sell_order_id) == ("bob", 1)
+    assert engine.cancel(1) == (ALREADY_DONE, 1, None, None, None, None, 0)

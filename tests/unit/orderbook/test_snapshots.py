@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from em_orderbook.engine import Engine, SnapshotError
+from em_orderbook.engine import SnapshotError
+from tests.support.orderbook_model import NamedEngine
 
 
-def _busy_engine() -> Engine:
-    engine = Engine(["X", "Y"])
+def _busy_engine() -> NamedEngine:
+    engine = NamedEngine(["X", "Y"])
     engine.place("X", "a", "sell", "limit", 5, 101)
     engine.place("X", "b", "sell", "limit", 5, 101)
     engine.place("X", "c", "sell", "limit", 5, 102)
@@ -36,7 +37,7 @@ def test_snapshot_is_plain_json_in_priority_order() -> None:
 
 def test_restore_gives_the_same_digest_and_the_same_future() -> None:
     original = _busy_engine()
-    restored = Engine.from_snapshot(json.loads(json.dumps(original.to_snapshot())))
+    restored = NamedEngine.from_snapshot(json.loads(json.dumps(original.to_snapshot())))
     assert restored.digest() == original.digest()
     for engine in (original, restored):
         engine.place("X", "z", "buy", "market", 4)
@@ -54,12 +55,12 @@ def test_digest_is_stable_and_sensitive() -> None:
 
 
 def test_digest_ignores_lazily_cancelled_leftovers() -> None:
-    a = Engine(["X"])
+    a = NamedEngine(["X"])
     a.place("X", "a", "buy", "limit", 1, 100)
     a.place("X", "b", "buy", "limit", 1, 100)
     a.cancel(2)
     assert len(a.book("X").bids.levels[100].orders) == 2
-    assert a.digest() == Engine.from_snapshot(a.to_snapshot()).digest()
+    assert a.digest() == NamedEngine.from_snapshot(a.to_snapshot()).digest()
 
 
 def _broken(mutate: Any) -> dict[str, Any]:
@@ -92,4 +93,4 @@ def _broken(mutate: Any) -> dict[str, Any]:
 )
 def test_malformed_snapshots_are_refused(mutate: Any) -> None:
     with pytest.raises(SnapshotError):
-        Engine.from_snapshot(_broken(mutate))
+        NamedEngine.from_snapshot(_broken(mutate))

@@ -1,7 +1,8 @@
 """The pure matching engine: price-time priority books, no I/O, no clock, deterministic.
 
-The gRPC server owns one `Engine`, calls `place` / `cancel` and turns the reports into
-responses, journal entries and published trades.
+The gRPC server owns one `Engine`, calls `place` / `cancel` and turns the reports (plain
+tuples; `PlaceReport.of` / `CancelReport.of` name them) into responses, journal entries and
+published trades.
 """
 
 from __future__ import annotations
@@ -32,9 +33,13 @@ from em_orderbook.engine.orders import (
     UNKNOWN_SYMBOL,
     CancelledOrder,
     CancelReport,
+    CancelTuple,
     Fill,
+    FillTuple,
     OrderView,
     PlaceReport,
+    PlaceTuple,
+    SelfTradeTuple,
 )
 
 __all__ = [
@@ -60,12 +65,16 @@ __all__ = [
     "UNKNOWN_ORDER",
     "UNKNOWN_SYMBOL",
     "CancelReport",
+    "CancelTuple",
     "CancelledOrder",
     "Engine",
     "EngineError",
     "Fill",
+    "FillTuple",
     "OrderView",
     "PlaceReport",
+    "PlaceTuple",
+    "SelfTradeTuple",
     "SnapshotError",
     "UnknownSymbolError",
 ]

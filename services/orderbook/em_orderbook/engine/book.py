@@ -17,6 +17,7 @@ from __future__ import annotations
 from bisect import insort
 from collections import deque
 from collections.abc import Iterator
+from typing import Any, Final
 
 from em_orderbook.engine import orders
 
@@ -37,20 +38,16 @@ class Level:
         self.count = 0
 
 
-class Order:
-    """A resting order. `remaining == 0` marks it dead (lazily cancelled, still queued).
-
-    `level` is the level holding it, so a cancel needs no search. The level's deque holds the
-    only other reference; it is cleared when the level is dropped, so no cycle outlives it.
-    """
-
-    __slots__ = ("account", "level", "order_id", "remaining")
-
-    def __init__(self, order_id: int, account: str, remaining: int, level: Level) -> None:
-        self.order_id = order_id
-        self.account = account
-        self.remaining = remaining
-        self.level = level
+# A resting order is a list [order_id, account, remaining, level], not an object: resting
+# orders are the engine's most frequent long-lived allocation, and a 4-item list costs about a
+# third of a `__slots__` instance to create. `remaining == 0` marks it dead (lazily cancelled,
+# still queued). `level` lets a cancel find its queue without a search; the level's deque holds
+# the only other reference and is cleared when the level is dropped, so no cycle outlives it.
+Order = list[Any]
+ORDER_ID: Final = 0
+ACCOUNT: Final = 1
+REMAINING: Final = 2
+LEVEL: Final = 3
 
 
 class BookSide:
@@ -80,11 +77,27 @@ class BookSide:
                 keys.append(key)
             else:
                 insort(keys, key)
-        order = Order(order_id, account, qty, level)
+        order: Order = [order_id, account, qty, level]
         level.orders.append(order)
         level.total += qty
         level.count += 1
         return order
+
+    def can_fill(self, qty: int, threshold: int, account: str) -> bool:
+        """Whether other accounts' orders on levels with key >= `threshold` cover `qty`.
+
+        Orders of `account` itself do not count: self-trade prevention would cancel them.
+        """
+        levels = self.levels
+        for key in reversed(self.keys):
+            if key < threshold:
+                return False
+            for order in levels[key].orders:
+                if order[REMAINING] and order[ACCOUNT] != account:
+                    qty -= order[REMAINING]
+                    if qty <= 0:
+                        return True
+        return False
 
     def best(self) -> tuple[int, int] | None:
         """(price, quantity) of the best level, or None when the side is empty."""
@@ -110,7 +123,7 @@ class BookSide:
 
     def live_orders(self, level: Level) -> Iterator[Order]:
         """Live orders of a level in time priority."""
-        return (o for o in level.orders if o.remaining)
+        return (o for o in level.orders if o[REMAINING])
 
 
 class Book:
@@ -122,7 +135,7 @@ class Book:
         self.symbol = symbol
         self.bids = BookSide(symbol, orders.BUY)
         self.asks = BookSide(symbol, orders.SELL)
-        self.last_trade: orders.Fill | None = None
+        self.last_trade: orders.FillTuple | None = None
 
     def side(self, name: str) -> BookSide:
         return self.bids if name == orders.BUY else self.asks

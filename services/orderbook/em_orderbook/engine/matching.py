@@ -14,16 +14,13 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Self
 
 from em_orderbook.engine import book as books
 from em_orderbook.engine import orders, snapshots, validating
 from em_orderbook.engine.errors import UnknownSymbolError
 
 _NO_LIMIT = -(orders.MAX_PRICE + 1)
-_OK = (None, None, None)
-_NO_ORDER = (None, None, None, None, 0)
-_new = tuple.__new__
 
 _BUY = orders.BUY
 _SELL = orders.SELL
@@ -39,19 +36,23 @@ _CANCELLED = orders.CANCELLED
 _NOT_OWNER = orders.NOT_OWNER
 _DONE = orders.ALREADY_DONE
 _UNKNOWN = orders.UNKNOWN_ORDER
-_Fill = orders.Fill
-_PlaceReport = orders.PlaceReport
-_CancelReport = orders.CancelReport
-_CancelledOrder = orders.CancelledOrder
-_Order = books.Order
+_Level = books.Level
 
 
 class Engine:
     """All books, the order-id index and the id counters."""
 
-    __slots__ = ("_books", "_next_order_id", "_next_trade_id", "_orders")
+    __slots__ = ("_books", "_compact_slack", "_next_order_id", "_next_trade_id", "_orders")
 
-    def __init__(self, symbols: Iterable[str] = ()) -> None:
+    def __init__(
+        self, symbols: Iterable[str] = (), *, compact_slack: int = books.COMPACT_SLACK
+    ) -> None:
+        """Start with an empty book for each symbol.
+
+        `compact_slack` is how many dead entries a level may hold beyond twice its live count
+        before a cancel compacts it; tests set 0 so that compaction runs all the time.
+        """
+        self._compact_slack = compact_slack
         self._books: dict[str, books.Book] = {}
         self._orders: dict[int, books.Order] = {}
         self._next_order_id = 1
@@ -90,23 +91,29 @@ class Engine:
         return book.bids.depth(levels), book.asks.depth(levels)
 
     def last_trade(self, symbol: str) -> orders.Fill | None:
-        return self.book(symbol).last_trade
+        last = self.book(symbol).last_trade
+        return None if last is None else orders.Fill._make(last)
 
     def order(self, order_id: int) -> orders.OrderView | None:
         """The live resting order with this id, or None when it is not (or no longer) open."""
         order = self._orders.get(order_id)
-        if order is None or order.level is None:
+        if order is None:
             return None
-        level = order.level
+        level: books.Level = order[books.LEVEL]
         side = level.side
         return orders.OrderView(
-            order_id, side.symbol, order.account, side.name, level.price, order.remaining
+            order_id,
+            side.symbol,
+            order[books.ACCOUNT],
+            side.name,
+            level.price,
+            order[books.REMAINING],
         )
 
     def owner(self, order_id: int) -> str | None:
         """The account of a live resting order, so the edge can check it before cancelling."""
         order = self._orders.get(order_id)
-        return None if order is None else order.account
+        return None if order is None else order[books.ACCOUNT]
 
     def open_orders(self) -> int:
         return len(self._orders)
@@ -126,7 +133,7 @@ class Engine:
         return snapshots.dump(self._books.values(), self._next_order_id, self._next_trade_id)
 
     @classmethod
-    def from_snapshot(cls, data: dict[str, Any]) -> Engine:
+    def from_snapshot(cls, data: dict[str, Any]) -> Self:
         engine = cls()
         restored = snapshots.load(data)
         engine._next_order_id = restored.next_order_id
@@ -142,23 +149,20 @@ class Engine:
 
     # -- commands ------------------------------------------------------------------------
 
-    def cancel(self, order_id: int, account: str | None = None) -> orders.CancelReport:
+    def cancel(self, order_id: int, account: str | None = None) -> orders.CancelTuple:
         """Cancel a live order. With `account`, an order owned by someone else is left alone."""
-        order = self._orders.get(order_id) if type(order_id) is int else None
+        order = self._orders.pop(order_id, None) if type(order_id) is int else None
         if order is None:
             issued = type(order_id) is int and 0 < order_id < self._next_order_id
-            return _new(_CancelReport, (_DONE if issued else _UNKNOWN, order_id, *_NO_ORDER))
-        level = order.level
+            return (_DONE if issued else _UNKNOWN, order_id, None, None, None, None, 0)
+        level: books.Level = order[3]  # [order_id, account, remaining, level]
         side = level.side
-        owner = order.account
+        owner = order[1]
         if account is not None and account != owner:
-            return _new(
-                _CancelReport,
-                (_NOT_OWNER, order_id, side.symbol, owner, side.name, level.price, 0),
-            )
-        del self._orders[order_id]
-        qty = order.remaining
-        order.remaining = 0
+            self._orders[order_id] = order
+            return (_NOT_OWNER, order_id, side.symbol, owner, side.name, level.price, 0)
+        qty = order[2]
+        order[2] = 0
         count = level.count - 1
         level.count = count
         level.total -= qty
@@ -172,12 +176,9 @@ class Engine:
                 del keys[bisect_left(keys, key)]
             del side.levels[key]
             level.orders.clear()
-        elif len(level.orders) > 2 * count + books.COMPACT_SLACK:
-            level.orders = deque([o for o in level.orders if o.remaining])
-        return _new(
-            _CancelReport,
-            (_CANCELLED, order_id, side.symbol, owner, side.name, level.price, qty),
-        )
+        elif len(level.orders) > count + count + self._compact_slack:
+            level.orders = deque([o for o in level.orders if o[2]])
+        return (_CANCELLED, order_id, side.symbol, owner, side.name, level.price, qty)
 
     def place(
         self,
@@ -188,17 +189,20 @@ class Engine:
         qty: int,
         price: int | None = None,
         tif: str | None = None,
-    ) -> orders.PlaceReport:
+    ) -> orders.PlaceTuple:
         """Match an incoming order and rest, cancel or reject what is left.
 
         `kind` is LIMIT (needs `price`; `tif` GTC by default, IOC or FOK) or MARKET (no price;
         `tif` IOC by default or FOK). A market order meeting an empty opposite side, and a FOK
-        order that cannot fill completely, are rejected without touching the book.
+        order that cannot fill completely, are rejected without touching the book. Returns a
+        plain `orders.PlaceTuple`; `orders.PlaceReport.of()` gives it names.
         """
-        book = self._books.get(symbol)
+        try:
+            book = self._books[symbol]
+        except (KeyError, TypeError):
+            return self._reject(symbol, account, side, kind, qty, price, tif)
         if (
-            book is None
-            or type(qty) is not int
+            type(qty) is not int
             or qty < 1
             or qty > _MAX_QTY
             or type(account) is not str
@@ -254,7 +258,7 @@ class Engine:
                 )
         else:
             return self._reject(symbol, account, side, kind, qty, price, tif)
-        if fok and not _fok_fillable(opp, threshold, account, qty):
+        if fok and not opp.can_fill(qty, threshold, account):
             return validating.refuse(
                 symbol, side, orders.FOK_UNFILLABLE, "fill-or-kill order cannot fill completely"
             )
@@ -262,111 +266,94 @@ class Engine:
         order_id = self._next_order_id
         self._next_order_id = order_id + 1
         keys = opp.keys
-        if not keys or keys[-1] < threshold:
-            if rests:
-                self._rest(own, order_id, account, qty, price, key)  # type: ignore[arg-type]
-                return _new(_PlaceReport, (_ACCEPTED, order_id, symbol, side, (), qty, 0, (), *_OK))
-            return _new(_PlaceReport, (_ACCEPTED, order_id, symbol, side, (), 0, qty, (), *_OK))
-
-        index = self._orders
-        levels = opp.levels
-        trade_id = self._next_trade_id
         remaining = qty
-        fills: list[orders.Fill] = []
-        stp: list[orders.CancelledOrder] | tuple[()] = ()
-        while True:
-            level_key = keys[-1]
-            level = levels[level_key]
-            queue = level.orders
-            level_price = level.price
-            count = level.count
-            total = level.total
-            while count:
-                maker = queue[0]
-                available = maker.remaining
-                if not available:
-                    queue.popleft()
-                    continue
-                maker_id = maker.order_id
-                if maker.account == account:
-                    queue.popleft()
-                    count -= 1
-                    total -= available
-                    del index[maker_id]
-                    if not stp:
-                        stp = []
-                    stp.append(
-                        _new(_CancelledOrder, (maker_id, account, opp.name, level_price, available))
-                    )
-                    continue
-                if available <= remaining:
-                    queue.popleft()
-                    count -= 1
-                    del index[maker_id]
-                    traded = available
-                else:
-                    maker.remaining = available - remaining
-                    traded = remaining
-                total -= traded
-                fills.append(
-                    _new(
-                        _Fill,
+        fills: list[orders.FillTuple] | tuple[()] = ()
+        stp: list[orders.SelfTradeTuple] | tuple[()] = ()
+        if keys and keys[-1] >= threshold:
+            index = self._orders
+            levels = opp.levels
+            trade_id = self._next_trade_id
+            fills = []
+            while True:
+                level_key = keys[-1]
+                level = levels[level_key]
+                queue = level.orders
+                level_price = level.price
+                count = level.count
+                total = level.total
+                while count:
+                    maker = queue[0]
+                    available = maker[2]  # [order_id, account, remaining, level]
+                    if not available:
+                        queue.popleft()
+                        continue
+                    maker_id = maker[0]
+                    if maker[1] == account:
+                        queue.popleft()
+                        count -= 1
+                        total -= available
+                        del index[maker_id]
+                        if not stp:
+                            stp = []
+                        stp.append((maker_id, account, opp.name, level_price, available))
+                        continue
+                    if available <= remaining:
+                        queue.popleft()
+                        count -= 1
+                        del index[maker_id]
+                        traded = available
+                    else:
+                        maker[2] = available - remaining
+                        traded = remaining
+                    total -= traded
+                    fills.append(
                         (
                             trade_id,
                             maker_id,
                             order_id,
-                            maker.account,
+                            maker[1],
                             account,
                             level_price,
                             traded,
                             side,
                             symbol,
-                        ),
+                        )
                     )
-                )
-                trade_id += 1
-                remaining -= traded
-                if not remaining:
+                    trade_id += 1
+                    remaining -= traded
+                    if not remaining:
+                        break
+                if count:
+                    level.count = count
+                    level.total = total
                     break
-            if count:
-                level.count = count
-                level.total = total
-                break
-            keys.pop()
-            del levels[level_key]
-            queue.clear()
-            if not remaining or not keys or keys[-1] < threshold:
-                break
-        self._next_trade_id = trade_id
-        if fills:
-            book.last_trade = fills[-1]
-        if not remaining:
-            return _new(_PlaceReport, (_ACCEPTED, order_id, symbol, side, fills, 0, 0, stp, *_OK))
-        if rests:
-            self._rest(own, order_id, account, remaining, price, key)  # type: ignore[arg-type]
-            return _new(
-                _PlaceReport, (_ACCEPTED, order_id, symbol, side, fills, remaining, 0, stp, *_OK)
-            )
-        return _new(
-            _PlaceReport, (_ACCEPTED, order_id, symbol, side, fills, 0, remaining, stp, *_OK)
-        )
-
-    def _rest(
-        self, own: books.BookSide, order_id: int, account: str, qty: int, price: int, key: int
-    ) -> None:
-        level = own.levels.get(key)
-        if level is None:
-            level = own.levels[key] = books.Level(price, key, own)
-            keys = own.keys
-            if not keys or key > keys[-1]:
-                keys.append(key)
+                keys.pop()
+                del levels[level_key]
+                queue.clear()
+                if not remaining or not keys or keys[-1] < threshold:
+                    break
+            self._next_trade_id = trade_id
+            if fills:
+                book.last_trade = fills[-1]
+            if not remaining:
+                return (_ACCEPTED, order_id, symbol, side, fills, 0, 0, stp, None, None, None)
+        if not rests:
+            return (_ACCEPTED, order_id, symbol, side, fills, 0, remaining, stp, None, None, None)
+        own_levels = own.levels
+        resting_level = own_levels.get(key)
+        if resting_level is None:
+            resting_level = own_levels[key] = _Level(price, key, own)  # type: ignore[arg-type]
+            own_keys = own.keys
+            if not own_keys or key > own_keys[-1]:
+                own_keys.append(key)
             else:
-                insort(keys, key)
-        order = _Order(order_id, account, qty, level)
-        level.orders.append(order)
-        level.total += qty
-        level.count += 1
+                insort(own_keys, key)
+        order = [order_id, account, remaining, resting_level]
+        resting_level.orders.append(order)
+        resting_level.total += remaining
+        resting_level.count += 1
         self._orders[order_id] = order
+        return (_ACCEPTED, order_id, symbol, side, fills, remaining, 0, stp, None, None, None)
 
     def _reject(
         self,
@@ -377,21 +364,6 @@ class Engine:
         qty: object,
         price: object,
         tif: object,
-    ) -> orders.PlaceReport:
-        return validating.reject(
-            symbol, account, side, kind, qty, price, tif, known_symbol=symbol in self._books
-        )
-
-
-def _fok_fillable(opp: books.BookSide, threshold: int, account: str, qty: int) -> bool:
-    """Whether other accounts' crossing liquidity covers `qty` (own orders would be cancelled)."""
-    levels = opp.levels
-    for key in reversed(opp.keys):
-        if key < threshold:
-            return False
-        for maker in levels[key].orders:
-            if maker.remaining and maker.account != account:
-                qty -= maker.remaining
-                if qty <= 0:
-                    return True
-    return False
+    ) -> orders.PlaceTuple:
+        known = type(symbol) is str and symbol in self._books
+        return validating.reject(symbol, account, side, kind, qty, price, tif, known_symbol=known)

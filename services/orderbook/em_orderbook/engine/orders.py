@@ -1,9 +1,14 @@
-"""Fill and report types of the matching engine, and its constants.
+"""Fill and report shapes of the matching engine, and its constants.
 
-Reports and fills are NamedTuples: immutable, comparable, cheap to serialise (`_asdict()`),
-and, built on the hot path with `tuple.__new__(cls, values)`, about twice as fast to create as
-a `__slots__` class with an `__init__`. The engine creates one report per call and one fill
-per trade, so that difference is a visible share of the per-order budget.
+The engine returns plain tuples: `place` -> `PlaceTuple` (its fills `FillTuple`, its
+self-trade cancels `CancelTuple`), `cancel` -> `CancelTuple`... see the aliases below. A
+tuple literal is the cheapest object CPython builds; a NamedTuple instance costs about three
+times as much (`tuple.__new__` on a subclass allocates through the generic path), and with one
+report per call plus one per fill that was 15 % of the engine's time per order.
+
+Callers that prefer names wrap a result once: `PlaceReport.of(engine.place(...))`. Each
+NamedTuple below has exactly the field order of its tuple, so unpacking works the same on
+either, and a `Fill` compares equal to the tuple it was made from.
 """
 
 from __future__ import annotations
@@ -40,6 +45,33 @@ CANCELLED: Final = "cancelled"
 UNKNOWN_ORDER: Final = "unknown"
 ALREADY_DONE: Final = "finished"
 NOT_OWNER: Final = "not_owner"
+
+
+FillTuple = tuple[int, int, int, str, str, int, int, str, str]
+"""(trade_id, maker_order_id, taker_order_id, maker_account, taker_account, price, qty,
+taker_side, symbol)"""
+
+SelfTradeTuple = tuple[int, str, str, int, int]
+"""(order_id, account, side, price, qty) of a resting order cancelled by self-trade prevention"""
+
+PlaceTuple = tuple[
+    str,
+    int | None,
+    str,
+    str,
+    Sequence[FillTuple],
+    int,
+    int,
+    Sequence[SelfTradeTuple],
+    str | None,
+    str | None,
+    str | None,
+]
+"""(status, order_id, symbol, side, fills, resting, cancelled_qty, self_trade_cancels, reason,
+field, message)"""
+
+CancelTuple = tuple[str, int, str | None, str | None, str | None, int | None, int]
+"""(result, order_id, symbol, account, side, price, qty)"""
 
 
 class Fill(NamedTuple):
@@ -83,7 +115,7 @@ class CancelledOrder(NamedTuple):
 
 
 class PlaceReport(NamedTuple):
-    """The outcome of `Engine.place`.
+    """The outcome of `Engine.place`, with names.
 
     Accepted: `order_id` is issued; `qty == filled + resting + cancelled_qty`, where
     `cancelled_qty` is the IOC/market remainder. `self_trade_cancels` lists resting orders of
@@ -104,6 +136,23 @@ class PlaceReport(NamedTuple):
     field: str | None = None
     message: str | None = None
 
+    @classmethod
+    def of(cls, raw: PlaceTuple) -> PlaceReport:
+        (status, order_id, symbol, side, fills, resting, cancelled, stp, reason, field, msg) = raw
+        return cls(
+            status,
+            order_id,
+            symbol,
+            side,
+            [Fill._make(f) for f in fills],
+            resting,
+            cancelled,
+            [CancelledOrder._make(c) for c in stp],
+            reason,
+            field,
+            msg,
+        )
+
     @property
     def accepted(self) -> bool:
         return self.status == ACCEPTED
@@ -114,7 +163,7 @@ class PlaceReport(NamedTuple):
 
 
 class CancelReport(NamedTuple):
-    """The outcome of `Engine.cancel`.
+    """The outcome of `Engine.cancel`, with names.
 
     `result` is CANCELLED, NOT_OWNER (nothing changed; `account` is the real owner so the edge
     can refuse), ALREADY_DONE (the id was issued but the order is filled or cancelled) or
@@ -128,6 +177,10 @@ class CancelReport(NamedTuple):
     side: str | None = None
     price: int | None = None
     qty: int = 0
+
+    @classmethod
+    def of(cls, raw: CancelTuple) -> CancelReport:
+        return cls._make(raw)
 
     @property
     def cancelled(self) -> bool:

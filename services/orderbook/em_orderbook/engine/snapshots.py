@@ -42,15 +42,15 @@ class Restored:
 
 def _dump_side(side: books.BookSide) -> list[Any]:
     return [
-        [level.price, [[o.order_id, o.account, o.remaining] for o in side.live_orders(level)]]
+        [level.price, [o[: books.LEVEL] for o in side.live_orders(level)]]
         for level in side.iter_levels()
     ]
 
 
-def _dump_fill(fill: orders.Fill | None) -> dict[str, Any] | None:
+def _dump_fill(fill: orders.FillTuple | None) -> dict[str, Any] | None:
     if fill is None:
         return None
-    return fill._asdict()
+    return dict(zip(_FILL_FIELDS, fill, strict=True))
 
 
 def dump(all_books: Iterable[books.Book], next_order_id: int, next_trade_id: int) -> dict[str, Any]:
@@ -116,14 +116,14 @@ def _load_side(
             index[order_id] = side.rest(order_id, account, remaining, price)
 
 
-def _load_fill(data: Any, symbol: str, next_trade_id: int) -> orders.Fill | None:
+def _load_fill(data: Any, symbol: str, next_trade_id: int) -> orders.FillTuple | None:
     if data is None:
         return None
     if not isinstance(data, dict) or set(data) != set(_FILL_FIELDS):
         raise SnapshotError(f"{symbol}: last_trade must have the fields {_FILL_FIELDS}")
     if data["taker_side"] not in (orders.BUY, orders.SELL) or data["symbol"] != symbol:
         raise SnapshotError(f"{symbol}: last_trade has a bad side or symbol")
-    return orders.Fill(
+    return (
         _int(data["trade_id"], "trade_id", 1, next_trade_id - 1),
         _int(data["maker_order_id"], "maker_order_id", 1),
         _int(data["taker_order_id"], "taker_order_id", 1),

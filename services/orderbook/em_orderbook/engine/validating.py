@@ -76,7 +76,7 @@ def reject(
     tif: object,
     *,
     known_symbol: bool,
-) -> orders.PlaceReport:
+) -> orders.PlaceTuple:
     found = problem(symbol, account, side, kind, qty, price, tif, known_symbol=known_symbol)
     if found is None:
         raise AssertionError("place() took the rejection path for a valid order")
@@ -86,9 +86,9 @@ def reject(
 
 def refuse(
     symbol: object, side: object, reason: str, message: str, field: str | None = None
-) -> orders.PlaceReport:
+) -> orders.PlaceTuple:
     """A rejection that leaves the book untouched and issues no order id."""
-    return orders.PlaceReport(
+    return (
         orders.REJECTED,
         None,
         symbol if isinstance(symbol, str) else "",
