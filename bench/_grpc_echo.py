@@ -53,6 +53,29 @@ class Echo(pb_grpc.OrderbookServicer):
             )
         return out
 
+    async def _unimplemented(self, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "the echo only places orders")
+
+    async def CancelOrder(
+        self, request: pb.CancelOrderRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.CancelOrderResponse:
+        return await self._unimplemented(context)  # type: ignore[no-any-return]
+
+    async def GetOrder(
+        self, request: pb.GetOrderRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.OrderState:
+        return await self._unimplemented(context)  # type: ignore[no-any-return]
+
+    async def GetSnapshot(
+        self, request: pb.GetSnapshotRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.GetSnapshotResponse:
+        return await self._unimplemented(context)  # type: ignore[no-any-return]
+
+    async def GetPressure(
+        self, request: pb.GetPressureRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.GetPressureResponse:
+        return await self._unimplemented(context)  # type: ignore[no-any-return]
+
 
 async def main(port: int) -> None:
     server = grpc.aio.server()
