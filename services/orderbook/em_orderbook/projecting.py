@@ -153,9 +153,7 @@ class Projector:
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         if self._conn is None or self._conn.closed:
-            self._conn = conn = await psycopg.AsyncConnection.connect(
-                self._url, connect_timeout=5
-            )
+            self._conn = conn = await psycopg.AsyncConnection.connect(self._url, connect_timeout=5)
             await conn.execute(_STAGING)
             await conn.commit()
         return self._conn

@@ -20,6 +20,7 @@ from collections import deque
 from typing import Any, Final
 
 from em_orderbook import commands, errors, pressure
+from em_orderbook.engine import CANCELLED as CANCEL_DONE
 from em_orderbook.engine import Engine, Fill
 
 FORMAT: Final = "em-orderbook-state/1"
@@ -198,23 +199,14 @@ class MarketState:
             self.engine.add_symbol(symbol)
             sym = self.symbols[symbol] = SymbolState()
         report = self.engine.place(symbol, account, side, kind, qty, price, tif)
-        number = report.order_id or 0
+        _, order_id, _, _, raw_fills, resting, cancelled_qty, stp_raw, reason, _, message = report
+        number = order_id or 0
         record = Record(cmd, number, ts_ms)
         self.by_key[key] = record
         out.results.append((record, False))
         if not number:
             record.status = REJECTED
-            record.result = (
-                0,
-                REJECTED,
-                report.reason or "",
-                report.message or "",
-                [],
-                0,
-                0,
-                0,
-                [],
-            )
+            record.result = (0, REJECTED, reason or "", message or "", [], 0, 0, 0, [])
             self._finish(record)
             return
         records = self.records
@@ -224,7 +216,8 @@ class MarketState:
         filled = 0
         stats = sym.pressure
         taker_buys = side == "buy"
-        for fill in report.fills:
+        for raw in raw_fills:
+            fill = Fill._make(raw)
             maker = records.get(fill.maker_order_id)
             if maker is not None:
                 maker.filled += fill.qty
@@ -243,34 +236,23 @@ class MarketState:
             )
             filled += fill.qty
         stp: list[int] = []
-        for cancelled in report.self_trade_cancels:
-            stp.append(cancelled.order_id)
-            victim = records.get(cancelled.order_id)
+        for cancelled in stp_raw:
+            stp.append(cancelled[0])
+            victim = records.get(cancelled[0])
             if victim is not None:
                 victim.status = CANCELLED
                 victim.updated_ms = ts_ms
                 out.changed.append(victim)
                 self._finish(victim)
         record.filled = filled
-        if report.resting:
+        if resting:
             record.status = PARTIAL if filled else OPEN
         else:
-            record.status = CANCELLED if report.cancelled_qty else FILLED
-        resting = report.resting
-        record.result = (
-            number,
-            record.status,
-            "",
-            "",
-            fills,
-            filled,
-            resting,
-            report.cancelled_qty,
-            stp,
-        )
-        if report.resting or fills or stp:
+            record.status = CANCELLED if cancelled_qty else FILLED
+        record.result = (number, record.status, "", "", fills, filled, resting, cancelled_qty, stp)
+        if resting or fills or stp:
             dirty[symbol] = sym
-        if not report.resting:
+        if not resting:
             self._finish(record)
 
     def _cancel(
@@ -285,9 +267,9 @@ class MarketState:
         if record is None or record.symbol != symbol:
             out.results.append(("unknown", 0))
             return
-        report = self.engine.cancel(number, account)
-        out.results.append((report.result, report.qty))
-        if report.cancelled:
+        result, *_, cancelled_qty = self.engine.cancel(number, account)
+        out.results.append((result, cancelled_qty))
+        if result == CANCEL_DONE:
             record.status = CANCELLED
             record.updated_ms = ts_ms
             out.changed.append(record)
