@@ -9,9 +9,10 @@ runs as a child process of `em orderbook` (its own core), inline in tests, or as
 
 Its position is an outbox cursor: it snapshots its state only once everything up to that
 point is published and stored, and after a crash replays from its snapshot, re-emitting
-what may be missing (the stream and the database de-duplicate). It answers status requests
-on `_EM.orderbook.<journal stream>.outputs` so the matcher can report lag and knows how much
-journal it may purge.
+what may be missing (the stream and the database de-duplicate). The same snapshots bound
+the matcher's replay (it is the same state), so the follower also purges the journal,
+behind its older snapshot. It answers status requests on
+`_EM.orderbook.<journal stream>.outputs` so the matcher can report its lag.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class OutputsFollower:
             every=s.snapshot_every,
             epoch=journal.epoch,
             caught_up=self.caught_up,
-            purge_through=_no_purge,
+            purge_through=journal.purge_through,
         )
         self.snapshotter.restored(loaded.slots)
         await self.publisher.start(self.market.seq)
@@ -191,7 +192,3 @@ class OutputsFollower:
                 await part.close()
         if self._nc is not None:
             await self._nc.close()
-
-
-async def _no_purge(seq: int) -> None:
-    """The matcher purges the journal, knowing both roles' floors."""

@@ -42,11 +42,19 @@ async def load(
     retain: int,
     alpha: float,
     book_interval_ms: int,
+    also: snapshotting.SnapshotStore | None = None,
 ) -> Loaded:
+    """The newest usable snapshot of `store` (and of `also`, another role's snapshots of the
+    same deterministic state), or an empty state when the journal starts at its beginning.
+    `slots` are `store`'s own, for the next write to replace the older one."""
     first, last = await journal.open()
     await store.open()
     found = await store.load(journal.epoch)
     slots = [(slot, int(snap["seq"])) for slot, snap in found]
+    if also is not None:
+        await also.open()
+        found += await also.load(journal.epoch)
+        found.sort(key=lambda item: int(item[1]["seq"]), reverse=True)
     for slot, snap in found:
         seq = int(snap["seq"])
         if seq > last:

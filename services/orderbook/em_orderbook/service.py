@@ -99,16 +99,21 @@ class OrderbookService:
             retain=s.orderbook_idempotency_retain,
             alpha=self.alpha,
             book_interval_ms=s.orderbook_book_interval_ms,
+            also=snapshotting.SnapshotStore(
+                nc, bucket, self.shard.index, self.shard.count, role="outputs"
+            ),
         )
         self.ids = ids.Ids(self.shard.index, journal.epoch)
         self.market = loaded.market
         self._status_subject = following.status_subject(stream)
+        # The matcher snapshots only when it stops: while running, the follower's snapshots
+        # (the same state) bound its replay, and taking them never stalls matching.
         self.snapshotter = snapshotting.Snapshotter(
             store,
-            every=s.snapshot_every,
+            every=0,
             epoch=journal.epoch,
             caught_up=lambda: self.market.seq,
-            purge_through=self._purge,
+            purge_through=_no_purge,
         )
         self.snapshotter.restored(loaded.slots)
         replayed = await recovering.replay(journal, loaded, self.shard.count)
@@ -195,12 +200,6 @@ class OrderbookService:
         if self.snapshotter is not None:
             self.snapshotter.note(self.market, len(out.results))
 
-    async def _purge(self, floor: int) -> None:
-        """Purge the journal up to both roles' older snapshots (never past the follower)."""
-        if self.journal is None or self.outputs is None:
-            return
-        await self.journal.purge_through(min(floor, int(self.outputs.get("floor", 0))))
-
     async def outputs_status(self) -> dict[str, Any] | None:
         """Ask the outputs follower where it is; None when it does not answer."""
         if self._nc is None or not self._status_subject:
@@ -262,3 +261,7 @@ class OrderbookService:
             "unprojected_batches": seq - int(outputs.get("projected_through", seq)),
         }
         return {"seq": seq, "open_orders": engine.open_orders(), "depth": depth, "lag": lag}
+
+
+async def _no_purge(seq: int) -> None:
+    """The follower purges the journal, behind its own older snapshot."""

@@ -1,11 +1,12 @@
 """Periodic snapshots of the shard's state, so that a restart replays only a short journal.
 
 Snapshots live next to the journal, in a JetStream object store, alternating between two
-objects per shard and role: the matcher snapshots its books; the outputs follower snapshots
-the same state, but only once every event and row produced up to that position is stored,
-so its replay after a restart re-emits exactly what might still be missing. The journal is
-purged only up to the *older* slot of both roles, so if a newest snapshot turns out
-unreadable the older one plus the journal still rebuild the state.
+objects per shard and role. The outputs follower snapshots every SNAPSHOT_EVERY commands,
+but only once every event and row produced up to that position is stored, so its replay
+after a restart re-emits exactly what might still be missing; the matcher, whose state is
+the same, recovers from those too and writes its own only when it stops, so matching never
+pauses for one. The journal is purged up to the follower's *older* slot, so if the newest
+snapshot turns out unreadable the older one plus the journal still rebuild the state.
 """
 
 from __future__ import annotations
@@ -129,8 +130,9 @@ class Snapshotter:
         self.last_seq = max(self.slot_seqs)
 
     def note(self, market: state.MarketState, commands: int) -> None:
+        """Count applied commands; snapshot every `every` of them (0: only in `final`)."""
         self._since += commands
-        if self._since >= self.every and not self._busy:
+        if self.every and self._since >= self.every and not self._busy:
             self._since = 0
             self._busy = True
             snapshot = market.to_snapshot()
