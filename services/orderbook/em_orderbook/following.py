@@ -154,6 +154,7 @@ class OutputsFollower:
             "published_through": self.publisher.published_through if self.publisher else 0,
             "projected_through": self.projector.projected_through if self.projector else 0,
             "floor": self.snapshotter.floor if self.snapshotter else 0,
+            "snapshot_seq": self.snapshotter.last_seq if self.snapshotter else 0,
             "failed": None if self.failed is None else str(self.failed),
         }
 

@@ -167,6 +167,13 @@ async def test_kill_9_under_load_loses_nothing(
         stub = pb_grpc.OrderbookStub(channel)
         clients = [asyncio.create_task(load.client(stub, n)) for n in range(8)]
         await asyncio.wait_for(load.enough.wait(), 120)
+        deadline = time.monotonic() + 60
+        while True:  # and the follower has snapshotted, so the restart replays only a tail
+            outputs = (await book.state()).get("outputs") or {}
+            if outputs.get("snapshot_seq", 0) > 0:
+                break
+            assert time.monotonic() < deadline, "the outputs follower never snapshotted"
+            await asyncio.sleep(0.05)
         assert book.proc is not None
         book.proc.kill9()  # requests are in flight right now
         load.stop = True
