@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
 import signal
 import socket
 import sys
@@ -89,7 +90,8 @@ def run(argv: Sequence[str]) -> int:
     args = parser.parse_args(list(argv))
     config = settings.load(OrderbookSettings)
     if args.role == "outputs":
-        outputs_child.die_with_parent()
+        if outputs_child.die_with_parent():
+            os.nice(config.orderbook_outputs_nice)
         logs.configure(config.log_level, service="orderbook-outputs")
         return asyncio.run(_follow(config))
     logs.configure(config.log_level, service="orderbook")

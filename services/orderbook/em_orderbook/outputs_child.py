@@ -24,14 +24,17 @@ _PR_SET_PDEATHSIG = 1
 PARENT_ENV = "EM_ORDERBOOK_PARENT_PID"
 
 
-def die_with_parent() -> None:
-    """In the child: SIGTERM when the parent dies; exit at once if it already has."""
+def die_with_parent() -> bool:
+    """In the child: SIGTERM when the parent dies; exit at once if it already has. False
+    when this process was not started by a matcher."""
     parent = os.environ.get(PARENT_ENV)
-    if not parent or not sys.platform.startswith("linux"):
-        return
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if not parent:
+        return False
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != int(parent):
         sys.exit(0)
+    return True
 
 
 class OutputsChild:

@@ -30,6 +30,9 @@ class OrderbookSettings(settings.BaseServiceSettings):
     # `em orderbook` (default), inline in the same event loop (tests), or elsewhere
     # (`em orderbook --role outputs`, e.g. a sidecar).
     orderbook_outputs: Literal["process", "inline", "external"] = "process"
+    # Niceness the child follower adds to itself: matching and acknowledging orders come
+    # first, outputs catch up in the gaps (0 to share the CPU evenly).
+    orderbook_outputs_nice: int = Field(5, ge=0, le=19)
     snapshot_every: int = Field(100_000, ge=1)
     # Finished orders remembered for idempotent retries and GetOrder (live ones always are).
     orderbook_idempotency_retain: int = Field(250_000, ge=1)
@@ -38,7 +41,7 @@ class OrderbookSettings(settings.BaseServiceSettings):
     orderbook_journal_inflight: int = Field(1, ge=1, le=256)
     # Under load, wait this long before cutting a journal batch so that more orders share
     # it (fewer appends, acks and event flights per order); 0 cuts at once.
-    orderbook_journal_linger_ms: float = Field(1.0, ge=0, le=50)
+    orderbook_journal_linger_ms: float = Field(2.0, ge=0, le=50)
     orderbook_batch_max: int = Field(2000, ge=1, le=5000)
     orderbook_queue_max: int = Field(50_000, ge=1)
     orderbook_ack_timeout: float = Field(2.0, gt=0)
