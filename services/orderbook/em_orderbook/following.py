@@ -65,6 +65,7 @@ class OutputsFollower:
         self.failed: BaseException | None = None
         self._ids = ids.Ids(shard, "")
         self._progress = asyncio.Event()
+        self.stopped = asyncio.Event()  # set when the tail fails: the process should exit
 
     async def start(self) -> None:
         s = self.settings
@@ -132,9 +133,10 @@ class OutputsFollower:
                 if count != self.count:
                     raise errors.RecoveryError(f"journal batch {seq} has {count} shards")
                 self.output(market.apply(seq, ts_ms, cmds, params))
-        except errors.OrderbookError as exc:
+        except Exception as exc:  # anything else would leave a silent, stuck follower
             self.failed = exc
-            logger.critical("outputs follower stopped", extra={"error": str(exc)})
+            logger.critical("outputs follower stopped", extra={"error": repr(exc)})
+            self.stopped.set()
 
     def output(self, out: state.BatchOutput) -> None:
         assert self.publisher is not None and self.projector is not None

@@ -213,9 +213,17 @@ class Journal:
         self._inflight.append(batch)
         token = str(seq)
         self._by_seq[token] = batch
-        await self._nc.publish(
-            self.subject, batch.payload, reply=self._inbox.reply(token), headers=self._headers(seq)
-        )
+        try:
+            await self._nc.publish(
+                self.subject,
+                batch.payload,
+                reply=self._inbox.reply(token),
+                headers=self._headers(seq),
+            )
+        except nats.errors.Error as exc:  # e.g. connection closed: repair re-sends it
+            logger.warning("journal append not sent", extra={"seq": seq, "error": repr(exc)})
+            if not self.repairing:
+                self._start_repair()
 
     def _headers(self, seq: int) -> dict[str, str]:
         return {

@@ -61,7 +61,10 @@ async def _follow(config: OrderbookSettings) -> int:
         await follower.start()
         gc.collect()
         gc.freeze()
-        await stop.wait()
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(follower.stopped.wait())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
+            waiting.cancel()
         await follower.drain(config.orderbook_drain_seconds)
     except errors.RecoveryError as exc:
         logger.critical("outputs follower cannot recover", extra={"error": str(exc)})
