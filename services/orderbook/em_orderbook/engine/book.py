@@ -136,6 +136,3 @@ class Book:
         self.bids = BookSide(symbol, orders.BUY)
         self.asks = BookSide(symbol, orders.SELL)
         self.last_trade: orders.FillTuple | None = None
-
-    def side(self, name: str) -> BookSide:
-        return self.bids if name == orders.BUY else self.asks
