@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: help venv up test lint fmt protos bench cluster-bins cluster kind-up
+.PHONY: help venv up test lint fmt protos bench cluster-bins cluster
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -28,3 +28,9 @@ protos: venv ## regenerate the protobuf/gRPC code from protos/
 
 bench: venv ## run every benchmark in bench/ (one JSON line each)
 	@for b in bench/[a-z]*.py; do echo "# $$b" >&2; $(PY) $$b || exit 1; done
+
+cluster-bins: ## build etcd, kube-apiserver, kube-controller-manager, helm into .cache/cluster/bin
+	@bash tools/cluster/build.sh
+
+cluster: venv cluster-bins ## run the local test control plane until Ctrl-C (prints KUBECONFIG)
+	@$(PY) -m tests.support.kube_cli

@@ -21,18 +21,24 @@ try:
     from em_backend.db import tables as backend_tables
 except ImportError:  # a plain `alembic` run from a checkout without the packages installed
     _root = Path(__file__).resolve().parents[1]
-    for _folder in ("services/common", "services/backend", "services/orderbook"):
+    for _folder in (
+        "services/common",
+        "services/backend",
+        "services/orderbook",
+        "services/reality",
+    ):
         sys.path.insert(0, str(_root / _folder))
     from em_backend.db import tables as backend_tables
 from em_common import db
 from em_orderbook.db import tables as orderbook_tables
+from em_reality.db import tables as reality_tables
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
-target_metadata = [backend_tables.metadata, orderbook_tables.metadata]
+target_metadata = [backend_tables.metadata, orderbook_tables.metadata, reality_tables.metadata]
 
 
 def _database_url() -> str:

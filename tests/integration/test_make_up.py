@@ -3,20 +3,24 @@ nothing behind. Runs `em dev up` (what `make up` calls after preparing .venv) on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from em_cli.devstack import ports, processes
+from em_cli.devstack import ports, processes, up
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,9 +79,15 @@ class Up:
         return self.proc.wait(60)
 
     def kill(self) -> None:
+        """Clean-up after a failure: the stack and every child it recorded."""
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        run = self.state / "run.json"
+        if run.exists():
+            for pid in json.loads(run.read_text())["pids"].values():
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:
@@ -89,9 +99,22 @@ def _alive(pid: int) -> bool:
     return not (status.exists() and "State:\tZ" in status.read_text())
 
 
+def _any_score_moved(backend: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{backend}/api/v1/stocks", timeout=2) as resp:
+            listing = json.loads(resp.read())
+    except (OSError, ValueError):
+        return False
+    return any(item["reality_score"] != item["initial_score"] for item in listing["data"])
+
+
 @pytest.fixture
-def state(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path / "state"
+def state() -> Iterator[Path]:
+    # Not under pytest's tmp_path: pytest keeps that tree private (0700), and PostgreSQL runs
+    # as an unprivileged user when the tests run as root.
+    base = Path(tempfile.mkdtemp(prefix="em-up-"))
+    yield base / "state"
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def test_make_up_starts_keeps_data_and_stops_cleanly(state: Path) -> None:
@@ -103,10 +126,19 @@ def test_make_up_starts_keeps_data_and_stops_cleanly(state: Path) -> None:
         pids = first.pids()
         assert {"postgres", "nats"} <= set(pids)
         assert all(_alive(pid) for pid in pids.values())
+        health = {service.name: service.health_path for service in up.SERVICES}
         for line in first.text().splitlines():
             match = re.match(r"\s+(\w+)\s+http://localhost:(\d+)$", line)
             if match:
-                assert processes.http_ok(f"http://127.0.0.1:{match.group(2)}/"), line
+                path = health[match.group(1)]
+                assert processes.http_ok(f"http://127.0.0.1:{match.group(2)}{path}"), line
+        assert re.search(r"^\s+backend\s+http://localhost:\d+$", first.text(), re.MULTILINE)
+        # The demo newsroom publishes, the Reality Engine scores and signs, the backend applies:
+        # a reality score moves off its initial 50 without anyone touching anything.
+        backend = f"http://127.0.0.1:{first.env['BACKEND_PORT']}"
+        processes.wait_until(
+            lambda: _any_score_moved(backend), 120, "a reality event to move a demo symbol"
+        )
         secrets = (state / "secrets.env").read_text()
         assert "JWT_SECRET=" in secrets
         assert secrets.split("JWT_SECRET=")[1].strip() not in first.text()

@@ -46,21 +46,27 @@ class User(Base):
 class Account(Base):
     """A trader's money in three buckets whose total only ever moves between accounts.
 
-    `user_id` is NULL for system accounts (the play-money issuer, for instance).
+    `user_id` is NULL for system accounts, which carry a `system_key` instead. The
+    play-money issuer (`system_key = 'issuer'`) is the one balance allowed below zero: it
+    pays every starting grant, so its cash is minus the money in circulation and the sum
+    over all accounts stays exactly zero.
     """
 
     __tablename__ = "accounts"
     __table_args__ = (
         UniqueConstraint("user_id"),
-        CheckConstraint("cash >= 0", name="cash_non_negative"),
+        UniqueConstraint("system_key"),
+        CheckConstraint("cash >= 0 OR system_key IS NOT NULL", name="cash_non_negative"),
         CheckConstraint("reserved >= 0", name="reserved_non_negative"),
         CheckConstraint("collateral >= 0", name="collateral_non_negative"),
+        CheckConstraint("user_id IS NULL OR system_key IS NULL", name="user_or_system"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     user_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=True
     )
+    system_key: Mapped[str | None] = mapped_column(Text, nullable=True)
     cash: Mapped[Decimal] = mapped_column(MONEY, nullable=False, server_default="0")
     reserved: Mapped[Decimal] = mapped_column(MONEY, nullable=False, server_default="0")
     collateral: Mapped[Decimal] = mapped_column(MONEY, nullable=False, server_default="0")
@@ -69,11 +75,18 @@ class Account(Base):
 
 
 class Position(Base):
-    """Holdings per symbol; `quantity` is negative for a short position."""
+    """Holdings per symbol; `quantity` is negative for a short position.
+
+    `cost_basis` is exact to the cent: what the long units cost, or what selling the short
+    units brought in. A short's collateral is then `100 * |quantity| - cost_basis`, and
+    `avg_cost` is `cost_basis / |quantity|` kept for display.
+    """
 
     __tablename__ = "positions"
     __table_args__ = (
         CheckConstraint(price_range("avg_cost"), name="avg_cost_range"),
+        CheckConstraint("cost_basis >= 0", name="cost_basis_non_negative"),
+        CheckConstraint("quantity <> 0 OR cost_basis = 0", name="flat_has_no_basis"),
         Index(None, "symbol"),
     )
 
@@ -85,6 +98,7 @@ class Position(Base):
     )
     quantity: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
     avg_cost: Mapped[Decimal] = mapped_column(AVG_COST, nullable=False, server_default="0")
+    cost_basis: Mapped[Decimal] = mapped_column(MONEY, nullable=False, server_default="0")
     updated_at: Mapped[datetime] = updated_at()
 
 
@@ -123,9 +137,12 @@ class SettledTrade(Base):
     __table_args__ = (
         CheckConstraint(price_range("price"), name="price_range"),
         CheckConstraint("qty > 0", name="qty_positive"),
+        CheckConstraint("taker_side IN ('buy', 'sell')", name="taker_side"),
         Index(None, "symbol", "settled_at"),
         Index(None, "buyer_account_id"),
         Index(None, "seller_account_id"),
+        Index(None, "buy_order_id"),
+        Index(None, "sell_order_id"),
     )
 
     trade_id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -138,8 +155,12 @@ class SettledTrade(Base):
     seller_account_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("accounts.id", ondelete="RESTRICT"), nullable=False
     )
+    buy_order_id: Mapped[str] = mapped_column(Text, nullable=False)
+    sell_order_id: Mapped[str] = mapped_column(Text, nullable=False)
+    taker_side: Mapped[str] = mapped_column(Text, nullable=False)
     price: Mapped[Decimal] = mapped_column(PRICE, nullable=False)
     qty: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    executed_at: Mapped[datetime] = mapped_column(TIMESTAMP, nullable=False)
     settled_at: Mapped[datetime] = mapped_column(
         TIMESTAMP, nullable=False, server_default=func.now()
     )
@@ -150,6 +171,8 @@ class OrderReservation(Base):
 
     Written before the order reaches the book (so `order_id` is NULL until the orderbook
     answers); `(account_id, client_order_id)` makes a retried submission find its row.
+    The live quantity is `qty - filled_qty - closed_qty`: fills count when settled, closed
+    units (cancelled, rejected, IOC/FOK remainders) when the orderbook reports them.
     """
 
     __tablename__ = "order_reservations"
@@ -163,7 +186,15 @@ class OrderReservation(Base):
         CheckConstraint(price_range("price"), name="price_range"),
         CheckConstraint("qty > 0", name="qty_positive"),
         CheckConstraint("reserved >= 0", name="reserved_non_negative"),
+        CheckConstraint("order_type IN ('limit', 'market')", name="order_type"),
+        CheckConstraint("time_in_force IN ('GTC', 'IOC', 'FOK')", name="time_in_force"),
+        CheckConstraint(
+            "filled_qty >= 0 AND closed_qty >= 0 AND filled_qty + closed_qty <= qty",
+            name="progress_within_qty",
+        ),
+        CheckConstraint("filled_value >= 0", name="filled_value_non_negative"),
         Index(None, "account_id", "status"),
+        Index(None, "account_id", "symbol", "side"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -180,5 +211,11 @@ class OrderReservation(Base):
     qty: Mapped[int] = mapped_column(BigInteger, nullable=False)
     reserved: Mapped[Decimal] = mapped_column(MONEY, nullable=False, server_default="0")
     status: Mapped[str] = mapped_column(Text, nullable=False, server_default="pending")
+    order_type: Mapped[str] = mapped_column(Text, nullable=False, server_default="limit")
+    time_in_force: Mapped[str] = mapped_column(Text, nullable=False, server_default="GTC")
+    filled_qty: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    closed_qty: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    filled_value: Mapped[Decimal] = mapped_column(MONEY, nullable=False, server_default="0")
+    reject_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()

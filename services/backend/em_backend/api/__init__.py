@@ -1,0 +1,1 @@
+"""The HTTP/WebSocket edge: dependencies, middleware, one router per resource."""

@@ -1,0 +1,1 @@
+"""Market-side inputs of the Final Price: the orderbook client and the in-memory quotes."""

@@ -1,0 +1,1 @@
+"""API models (`XCreate`, `XUpdate`, `XPublic`), as in the full-stack template."""

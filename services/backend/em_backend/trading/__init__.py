@@ -1,0 +1,1 @@
+"""Traders' money: reservations, orders over gRPC, settlement, the live order feed."""

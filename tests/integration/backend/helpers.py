@@ -1,0 +1,102 @@
+"""Building signed events, listing symbols, polling with a deadline, reading the database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import httpx
+import psycopg
+
+from em_common import signing
+
+T = TypeVar("T")
+
+REALITY_SECRET = "test-reality-secret-0123456789"
+ADMIN_KEY = "test-admin-key-0123456789"
+
+
+def event(
+    stocks: list[str],
+    impact: str,
+    *,
+    source: str = "wire-a",
+    at: datetime | None = None,
+    event_id: str | None = None,
+    llm_calls: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "event_id": event_id or f"evt-{uuid.uuid4().hex[:16]}",
+        "timestamp": (at or datetime.now(UTC)).isoformat(),
+        "stocks": stocks,
+        "quick_score": 0.5,
+        "impact_points": impact,
+        "summary": "Something happened",
+        "sources": [{"id": source, "url": f"https://{source}.example/1", "trust": 0.8}],
+        "num_independent_sources": 1,
+        "llm_mode": "skipped",
+        "llm_calls": llm_calls or [],
+    }
+
+
+def signed(payload: dict[str, Any], secret: str = REALITY_SECRET) -> tuple[bytes, str]:
+    body = signing.canonical_json(payload)
+    return body, signing.sign(body, secret)
+
+
+async def list_symbol(admin: httpx.AsyncClient, symbol: str, **extra: Any) -> dict[str, Any]:
+    body = {"symbol": symbol, "name": f"{symbol} Inc", **extra}
+    response = await admin.post("/api/v1/admin/stocks", json=body)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    accept: Callable[[T], bool],
+    within: float = 10.0,
+    interval: float = 0.05,
+) -> T:
+    """Poll `probe` until `accept(value)`; fail with the last value after `within` s."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = await probe()
+        if accept(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {within}s; last value: {value!r}")
+        await asyncio.sleep(interval)
+
+
+async def rows(database_url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        cur = await conn.execute(sql, params)
+        return list(await cur.fetchall())
+
+
+async def count(database_url: str, table: str) -> int:
+    result = await rows(database_url, f"SELECT count(*) FROM {table}")
+    return int(result[0][0])
+
+
+async def table_counts(database_url: str) -> dict[str, int]:
+    tables = ("events", "score_changes", "llm_audit", "llm_calls", "score_history")
+    return {t: await count(database_url, t) for t in tables}
+
+
+def dec(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message)
+
+
+def ago(**kwargs: float) -> datetime:
+    return datetime.now(UTC) - timedelta(**kwargs)

@@ -1,0 +1,87 @@
+"""`em backend` as a process: serves, and exits cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+
+import httpx
+
+from em_cli.devstack import ports
+from tests.integration.backend.helpers import ADMIN_KEY, REALITY_SECRET, eventually
+from tests.support.orderbook_standin import OrderbookStandIn
+
+
+async def test_serves_then_drains_on_sigterm(
+    database_url: str, own_nats: str, orderbook: OrderbookStandIn
+) -> None:
+    port = ports.free_port()
+    env = {
+        **os.environ,
+        "EM_ENV": "production",
+        "DATABASE_URL": database_url,
+        "NATS_URL": own_nats,
+        "ORDERBOOK_ADDR": orderbook.addr,
+        "REALITY_API_SECRET": REALITY_SECRET,
+        "ADMIN_API_KEY": ADMIN_KEY,
+        "JWT_SECRET": "a-real-jwt-secret-0123456789abcdef",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "em_cli.main",
+        "backend",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+
+            async def health() -> int:
+                try:
+                    return (await http.get("/health")).status_code
+                except httpx.TransportError:
+                    return 0
+
+            await eventually(health, lambda code: code == 200, within=30)
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 20) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.stdout is not None
+    log = (await proc.stdout.read()).decode()
+    assert '"msg": "backend stopping"' in log
+    assert REALITY_SECRET not in log
+    assert ADMIN_KEY not in log
+
+
+async def test_placeholder_secret_refused_outside_development() -> None:
+    env = {
+        **os.environ,
+        "EM_ENV": "production",
+        "ADMIN_API_KEY": "changethis",
+        "REALITY_API_SECRET": "x" * 20,
+        "JWT_SECRET": "y" * 20,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "em_cli.main",
+        "backend",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert b"ADMIN_API_KEY is missing or a placeholder" in err
+    assert b"changethis" not in err

@@ -1,0 +1,137 @@
+"""Retries and duplicates: one order per client_order_id, one settlement per trade."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from nats.aio.msg import Msg
+
+from tests.support.trading_stack import Stack, check_invariants, money, running_stack, until
+
+
+def reserve_txns(stack: Stack, account_id: int) -> int:
+    [(count,)] = stack.sql(
+        "SELECT count(DISTINCT txn_id) FROM ledger_entries"
+        " WHERE account_id = %s AND kind = 'reserve'",
+        account_id,
+    )
+    return int(count)
+
+
+async def test_retry_with_the_same_client_order_id_creates_nothing_new(stack: Stack) -> None:
+    await stack.list_symbol("ELON")
+    alice = await stack.trader()
+    body = {"symbol": "ELON", "side": "buy", "price": "30.00", "quantity": 5}
+    body["client_order_id"] = "c-1"
+    first = await alice.order(**body)
+    again = await alice.order(**body)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["order_id"] == first.json()["order_id"]
+    assert (first.json()["duplicate"], again.json()["duplicate"]) == (False, True)
+    assert stack.sql("SELECT count(*) FROM order_reservations") == [(1,)]
+    assert reserve_txns(stack, alice.account_id) == 1
+    assert stack.standin is not None and stack.standin.servicer.placed == 1
+    portfolio = await alice.get("/api/v1/portfolio")
+    assert (portfolio["cash"], portfolio["reserved"]) == ("9850.00", "150.00")
+
+    other = await alice.order(**{**body, "quantity": 6})
+    assert other.status_code == 409, other.text
+    check_invariants(stack)
+
+
+async def test_retry_after_a_timeout_finds_the_order_placed_once(stack: Stack) -> None:
+    await stack.list_symbol("ELON")
+    alice = await stack.trader()
+    assert stack.standin is not None
+    stack.standin.servicer.answer_delay = stack.settings.order_timeout_ms / 1000 + 0.5
+    body = {"symbol": "ELON", "side": "sell", "price": "60.00", "quantity": 2}
+    body["client_order_id"] = "t-1"
+    timed_out = await alice.order(**body)
+    assert timed_out.status_code == 503, timed_out.text
+    assert "same client_order_id" in timed_out.json()["detail"]
+    assert timed_out.headers["Retry-After"]
+    # The funds stay reserved while the outcome is unknown.
+    assert stack.sql("SELECT status, reserved FROM order_reservations") == [("pending", D("80.00"))]
+
+    stack.standin.servicer.answer_delay = 0
+    retried = await alice.order(**body)
+    assert retried.status_code == 201, retried.text
+    assert (retried.json()["status"], retried.json()["duplicate"]) == ("open", True)
+    assert stack.standin.servicer.placed == 1
+    assert stack.sql("SELECT status, reserved FROM order_reservations") == [("open", D("80.00"))]
+    assert reserve_txns(stack, alice.account_id) == 1
+    check_invariants(stack)
+
+
+async def test_reconciler_resolves_an_order_nobody_retried(
+    database_url: str, nats_url: str
+) -> None:
+    async with running_stack(
+        database_url, nats_url, order_timeout_ms=300, pending_order_grace_seconds=1.0
+    ) as stack:
+        await stack.list_symbol("ELON")
+        alice = await stack.trader()
+        assert stack.standin is not None
+        stack.standin.servicer.answer_delay = 0.6
+        resp = await alice.order(symbol="ELON", side="buy", price="10.00", quantity=1)
+        assert resp.status_code == 503
+        stack.standin.servicer.answer_delay = 0
+        await until(
+            lambda: stack.sql("SELECT status FROM order_reservations") == [("open",)],
+            10,
+            "the reconciler to record the answer",
+        )
+        assert stack.standin.servicer.placed == 1
+        check_invariants(stack)
+
+
+async def test_a_trade_delivered_twice_settles_once(stack: Stack) -> None:
+    await stack.list_symbol("ELON")
+    alice, bob = await stack.trader(), await stack.trader()
+    assert stack.standin is not None
+    stack.standin.servicer.omit_fills = True  # only the MARKET stream can settle
+    captured: list[bytes] = []
+
+    async def keep(msg: Msg) -> None:
+        captured.append(msg.data)
+
+    sub = await stack.nc.subscribe("market.ELON.trades", cb=keep)
+
+    await alice.order(symbol="ELON", side="buy", price="55.00", quantity=3)
+    resp = await bob.order(symbol="ELON", side="sell", price="50.00", quantity=3)
+    assert resp.json()["fills"] == []
+    await stack.settled(1)
+    await until(lambda: len(captured) == 1, 5, "the trade on the wire")
+    settled = await alice.get("/api/v1/portfolio"), await bob.get("/api/v1/portfolio")
+
+    # The same trade again, past the stream's de-duplication (a new Nats-Msg-Id).
+    js = stack.nc.jetstream()
+    await js.publish("market.ELON.trades", captured[0], headers={"Nats-Msg-Id": "replay-1"})
+    metric = stack.runtime.trading.metrics.settlements  # type: ignore[union-attr]
+    await until(
+        lambda: metric.labels("duplicate")._value.get() >= 1, 10, "the replay to be consumed"
+    )
+    again = await alice.get("/api/v1/portfolio"), await bob.get("/api/v1/portfolio")
+    assert again == settled
+    assert stack.sql("SELECT count(*) FROM settled_trades") == [(1,)]
+    assert money(settled[0]["positions"][0]["average_cost"]) == D("55.00")
+    assert settled[1]["positions"][0]["quantity"] == -3
+    await sub.unsubscribe()
+    check_invariants(stack)
+
+
+async def test_answer_and_stream_settle_the_same_trade_once(stack: Stack) -> None:
+    await stack.list_symbol("ELON")
+    alice, bob = await stack.trader(), await stack.trader()
+    assert stack.standin is not None
+    stack.standin.servicer.hold_publishing()
+    await alice.order(symbol="ELON", side="sell", price="70.00", quantity=2)
+    resp = await bob.order(symbol="ELON", side="buy", price="70.00", quantity=2)
+    assert resp.json()["status"] == "filled"
+    await stack.settled(1)  # settled from the PlaceOrder answer
+    stack.standin.servicer.release_publishing()
+    await stack.standin.servicer.drained()
+    metric = stack.runtime.trading.metrics.settlements  # type: ignore[union-attr]
+    await until(lambda: metric.labels("duplicate")._value.get() >= 1, 10, "the stream copy")
+    assert stack.sql("SELECT count(*) FROM settled_trades") == [(1,)]
+    check_invariants(stack)

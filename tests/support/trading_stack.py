@@ -1,0 +1,266 @@
+"""A whole backend for trading tests: real PostgreSQL, NATS JetStream, the orderbook over
+gRPC on loopback (the stand-in until the real one lands) and the app served by uvicorn.
+
+`stack` starts everything for one test on a fresh database, with the JetStream streams
+emptied so no earlier test's trades reach this one. Helpers register traders, list
+symbols through the admin API and wait for settlement with a deadline (never a sleep).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from nats.aio.client import Client as Nats
+from nats.js import errors as js_errors
+
+from em_backend.app import create_app
+from em_backend.runtime import Runtime
+from em_backend.settings import Settings
+from em_cli.devstack import ports
+from em_common import messaging
+from tests.support.orderbook_standin import OrderbookStandIn
+
+ADMIN_KEY = "test-admin-key-0123456789abcdef0123456789"
+JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789abcdef"
+REALITY_SECRET = "test-reality-secret-0123456789abcdef012345"
+PASSWORD = "correct horse battery"
+
+
+def settings_for(database_url: str, nats_url: str, orderbook_addr: str, **extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "em_env": "test",
+        "database_url": database_url,
+        "nats_url": nats_url,
+        "orderbook_addr": orderbook_addr,
+        "admin_api_key": ADMIN_KEY,
+        "jwt_secret": JWT_SECRET,
+        "reality_api_secret": REALITY_SECRET,
+        "cache_refresh_seconds": 1.0,
+        "auth_rate_per_minute": 600.0,
+        "auth_burst": 100,
+        "order_rate_per_second": 500.0,
+        "order_burst": 500,
+    }
+    values.update(extra)
+    return Settings(**values)
+
+
+async def empty_streams(nc: Nats) -> None:
+    js = nc.jetstream()
+    for name in ("MARKET", "REALITY"):
+        with contextlib.suppress(js_errors.NotFoundError):
+            await js.delete_stream(name)
+    await messaging.ensure_streams(js)
+
+
+@dataclass
+class Trader:
+    username: str
+    token: str
+    account_id: int
+    client: httpx.AsyncClient
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def order(self, **body: Any) -> httpx.Response:
+        body.setdefault("client_order_id", uuid.uuid4().hex)
+        return await self.client.post("/api/v1/orders", json=body, headers=self.headers)
+
+    async def get(self, path: str, **params: Any) -> Any:
+        resp = await self.client.get(path, headers=self.headers, params=params)
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+
+@dataclass
+class Stack:
+    base_url: str
+    database_url: str
+    settings: Settings
+    app: Any
+    standin: OrderbookStandIn | None
+    client: httpx.AsyncClient
+    nc: Nats
+    traders: list[Trader] = field(default_factory=list)
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.app.state.runtime
+        return runtime
+
+    async def list_symbol(self, symbol: str, initial_score: str = "50") -> None:
+        resp = await self.client.post(
+            "/api/v1/admin/stocks",
+            json={"symbol": symbol, "name": symbol.title(), "initial_score": initial_score},
+            headers={"X-ADMIN-KEY": ADMIN_KEY},
+        )
+        assert resp.status_code in (200, 201), resp.text
+
+    async def trader(self, username: str | None = None) -> Trader:
+        username = username or f"t{uuid.uuid4().hex[:10]}"
+        resp = await self.client.post(
+            "/api/v1/auth/register", json={"username": username, "password": PASSWORD}
+        )
+        assert resp.status_code == 201, resp.text
+        token = await self.login(username)
+        trader = Trader(username, token, resp.json()["account_id"], self.client)
+        self.traders.append(trader)
+        return trader
+
+    async def login(self, username: str, password: str = PASSWORD) -> str:
+        resp = await self.client.post(
+            "/api/v1/auth/login", json={"username": username, "password": password}
+        )
+        assert resp.status_code == 200, resp.text
+        token: str = resp.json()["access_token"]
+        return token
+
+    def sql(self, query: str, *args: Any) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.database_url) as conn:
+            return conn.execute(query, args).fetchall()
+
+    async def settled(self, count: int, within: float = 15.0) -> None:
+        """Wait until `count` trades are settled and no order waits for its answer."""
+        await until(
+            lambda: (
+                self.sql(
+                    "SELECT (SELECT count(*) FROM settled_trades),"
+                    " (SELECT count(*) FROM order_reservations WHERE status = 'pending')"
+                )[0]
+                == (count, 0)
+            ),
+            within,
+            f"{count} settled trades",
+        )
+
+
+async def until(check: Callable[[], Any], within: float, what: str) -> None:
+    """Poll `check` (sync or async) until truthy, or fail naming `what`."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = check()
+        if isinstance(result, Awaitable):
+            result = await result
+        if result:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+class _QuietServer(uvicorn.Server):
+    """Leaves signal handling to pytest."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[tuple[str, Any]]:
+    """The app under uvicorn on a free loopback port, in this event loop."""
+    app = create_app(settings)
+    port = ports.free_port()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        ws="websockets-sansio",
+    )
+    server = _QuietServer(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        await until(lambda: server.started or task.done(), 30, "uvicorn to start")
+        if task.done():
+            task.result()
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 15)
+
+
+@contextlib.asynccontextmanager
+async def running_stack(
+    database_url: str, nats_url: str, *, orderbook: bool = True, **extra: Any
+) -> AsyncIterator[Stack]:
+    nc = await messaging.connect(nats_url, name="pytest-trading")
+    await empty_streams(nc)
+    standin = await OrderbookStandIn(nc).start() if orderbook else None
+    addr = standin.addr if standin else f"127.0.0.1:{ports.free_port()}"
+    settings = settings_for(database_url, nats_url, addr, **extra)
+    try:
+        async with (
+            serving(settings) as (base_url, app),
+            httpx.AsyncClient(base_url=base_url, timeout=30) as client,
+        ):
+            yield Stack(base_url, database_url, settings, app, standin, client, nc)
+    finally:
+        if standin is not None:
+            await standin.stop()
+        await nc.drain()
+
+
+@pytest.fixture
+async def stack(database_url: str, nats_url: str) -> AsyncIterator[Stack]:
+    async with running_stack(database_url, nats_url) as running:
+        yield running
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def check_invariants(stack: Stack) -> None:
+    """The money rules, straight from the tables (ARCHITECTURE §6)."""
+    q = stack.sql
+    assert q("SELECT coalesce(sum(cash + reserved + collateral), 0) FROM accounts") == [(0,)]
+    assert q("SELECT count(*) FROM accounts WHERE system_key IS NULL AND cash < 0") == [(0,)]
+    assert (
+        q("SELECT symbol, sum(quantity) FROM positions GROUP BY 1 HAVING sum(quantity) <> 0") == []
+    )
+    assert q("SELECT txn_id FROM ledger_entries GROUP BY 1 HAVING sum(amount) <> 0") == []
+    # Every balance is exactly the sum of its ledger legs.
+    assert (
+        q(
+            """
+            SELECT a.id FROM accounts a LEFT JOIN (
+                SELECT account_id,
+                       sum(amount) FILTER (WHERE bucket = 'cash') AS cash,
+                       sum(amount) FILTER (WHERE bucket = 'reserved') AS reserved,
+                       sum(amount) FILTER (WHERE bucket = 'collateral') AS collateral
+                FROM ledger_entries GROUP BY account_id) l ON l.account_id = a.id
+            WHERE a.cash <> coalesce(l.cash, 0) OR a.reserved <> coalesce(l.reserved, 0)
+               OR a.collateral <> coalesce(l.collateral, 0)
+            """
+        )
+        == []
+    )
+    # Reserved is what the orders hold; collateral is what the shorts posted.
+    assert (
+        q(
+            """
+            SELECT a.id FROM accounts a
+            WHERE a.reserved <> (SELECT coalesce(sum(reserved), 0) FROM order_reservations r
+                                 WHERE r.account_id = a.id)
+               OR a.collateral <> (SELECT coalesce(sum(100 * -quantity - cost_basis), 0)
+                                   FROM positions p WHERE p.account_id = a.id AND quantity < 0)
+            """
+        )
+        == []
+    )
