@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "services" / "orderbook"))
 
 from _naive_engine import NaiveEngine  # noqa: E402
+from _orderbook_grpc import grpc_targets, section_grpc  # noqa: E402
 
 from em_orderbook.engine import Engine  # noqa: E402
 
@@ -229,6 +230,7 @@ def main() -> None:
         symbols = [f"SYM{i}" for i in range(n_symbols)]
         events_by_config[name] = (symbols, make_events(EVENTS, n_symbols, tick))
     engine = section_engine(events_by_config)
+    grpc_part = section_grpc()  # the durable service over gRPC (_orderbook_grpc.py)
     result = {
         "bench": "orderbook",
         "python": platform.python_version(),
@@ -238,7 +240,8 @@ def main() -> None:
         "load_avg": load_avg,
         "cpus": os.cpu_count(),
         "engine": engine,
-        "targets_met": targets(engine),
+        "grpc": grpc_part,
+        "targets_met": targets(engine) | grpc_targets(grpc_part),
         "seconds": round(time.perf_counter() - started, 1),
     }
     print(json.dumps(result, separators=(",", ":")))
