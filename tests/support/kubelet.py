@@ -34,7 +34,18 @@ class _Model(Protocol):
 def as_json(obj: _Model) -> dict[str, Any]:
     """A client model as the API's own JSON (camelCase), which tests read more easily
     than the typed models whose every field is Optional."""
-    return obj.to_dict(serialize=True)
+    pruned = _prune(obj.to_dict(serialize=True))
+    assert isinstance(pruned, dict)
+    return pruned
+
+
+def _prune(value: Any) -> Any:
+    """Drop unset (None) fields, as the API's JSON omits them."""
+    if isinstance(value, dict):
+        return {k: _prune(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_prune(v) for v in value]
+    return value
 
 
 def condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
