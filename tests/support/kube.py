@@ -153,7 +153,7 @@ class ControlPlane:
             str(self.binaries.kube_controller_manager), f"--kubeconfig={self.kubeconfig}",
             "--secure-port=0", "--leader-elect=false", f"--root-ca-file={pki.ca_cert}",
             f"--service-account-private-key-file={pki.sa_key}",
-            "--use-service-account-credentials=true", "--v=1",
+            "--use-service-account-credentials=false", "--v=1",
         ])  # fmt: skip
 
     def _spawn(self, name: str, argv: Sequence[str]) -> None:
@@ -191,6 +191,7 @@ class ControlPlane:
             if time.monotonic() > deadline:
                 raise ControlPlaneError(f"/readyz not ok in time:\n{self._procs[1].log_tail()}")
             time.sleep(0.1)
+        logger.info("kube-apiserver ready; waiting for the controller-manager")
         # Pods are refused until the service-account controller has made `default`
         # in the namespace, so that is the controller-manager's readiness signal.
         api = self.api_client()

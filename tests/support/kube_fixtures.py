@@ -9,6 +9,8 @@ CI must never go green by skipping the cluster.
 
 from __future__ import annotations
 
+import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +34,8 @@ class KubeCluster:
 
 
 def locate_binaries_or_skip() -> ClusterBinaries:
+    if not (os.environ.get("EM_KUBECTL") or shutil.which("kubectl")):
+        prereq.missing("kubectl is not on PATH (Debian/Ubuntu: the kubectl package)")
     try:
         return ClusterBinaries.locate()
     except BinariesMissingError as exc:
