@@ -8,7 +8,7 @@
 #
 # Usage: tools/cluster/build.sh [--force] [binary ...]
 #   binaries: etcd kube-apiserver kube-controller-manager helm (default: all)
-# Env: CLUSTER_BIN_DIR overrides the output folder.
+# Env: CLUSTER_BIN_DIR overrides the output folder; GO names the go command (default: go).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,9 +30,10 @@ if [ ${#wanted[@]} -eq 0 ]; then
   wanted=(etcd kube-apiserver kube-controller-manager helm)
 fi
 
-if ! command -v go >/dev/null 2>&1; then
+go_cmd="${GO:-go}"
+if ! command -v "$go_cmd" >/dev/null 2>&1; then
   cat >&2 <<'EOF'
-build.sh: Go is not installed (no `go` on PATH).
+build.sh: Go is not installed (no `go` on PATH, or $GO is not a command).
 The local control plane is built from Go modules; install Go >= 1.26
 (e.g. `apt-get install golang-go` if it is new enough, or your distribution's package)
 and run `make cluster-bins` again.
@@ -40,7 +41,7 @@ EOF
   exit 1
 fi
 
-go_version="$(go env GOVERSION)" # e.g. go1.26.8
+go_version="$("$go_cmd" env GOVERSION)" # e.g. go1.26.8
 go_minor="$(sed -E 's/^go1\.([0-9]+).*/\1/' <<<"$go_version")"
 if ! [[ "$go_minor" =~ ^[0-9]+$ ]] || [ "$go_minor" -lt "$min_go_minor" ]; then
   echo "build.sh: $go_version is too old; Go >= 1.$min_go_minor is required." >&2
@@ -64,7 +65,7 @@ spec() {
 }
 
 module_version() { # dir module -> version pinned in that wrapper module
-  (cd "$here/$1" && go list -m -f '{{.Version}}' "$2")
+  (cd "$here/$1" && "$go_cmd" list -m -f '{{.Version}}' "$2")
 }
 
 ldflags_for() { # binary dir -> ldflags
@@ -110,7 +111,7 @@ for bin in "${wanted[@]}"; do
   echo "build.sh: building $bin from $pkg@$(module_version "$dir" "$mod") with $go_version ..."
   start=$SECONDS
   rm -f "$stamp_file"
-  (cd "$here/$dir" && go build -ldflags="$flags" -o "$out/$bin.tmp" "$pkg")
+  (cd "$here/$dir" && "$go_cmd" build -ldflags="$flags" -o "$out/$bin.tmp" "$pkg")
   mv -f "$out/$bin.tmp" "$out/$bin"
   printf '%s\n' "$stamp" > "$stamp_file"
   echo "build.sh: built $bin in $((SECONDS - start)) s ($(du -h "$out/$bin" | cut -f1))"
