@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from kubernetes import client, config, dynamic
+from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
 
@@ -20,7 +20,7 @@ class Clients:
     core: client.CoreV1Api
     apps: client.AppsV1Api
     batch: client.BatchV1Api
-    dynamic: dynamic.DynamicClient
+    custom: client.CustomObjectsApi
 
     def plain(self, obj: Any) -> dict[str, Any]:
         """A client model as the API's JSON (camelCase keys), for the pure converters."""
@@ -40,5 +40,5 @@ def get() -> Clients:
         core=client.CoreV1Api(api),
         apps=client.AppsV1Api(api),
         batch=client.BatchV1Api(api),
-        dynamic=dynamic.DynamicClient(api),  # type: ignore[no-untyped-call]
+        custom=client.CustomObjectsApi(api),
     )

@@ -79,12 +79,15 @@ def test_decode_app_secret() -> None:
     assert observing.decode(data) == {"JWT_SECRET": "s3cret"}
 
 
-def test_handlers_are_registered_for_the_market_resource() -> None:
-    assert registry.reconcile.on_change and registry.rollback.on_rollback_requested
-    handlers = kopf.get_default_registry()._changing.get_all_handlers()
-    ids = {str(h.id) for h in handlers}
-    assert any("on_change" in i for i in ids) and any("on_rollback_requested" in i for i in ids)
-    assert naming.PLURAL == "everythingmarkets"
+def test_handlers_are_registered_for_the_market_and_what_it_owns() -> None:
+    assert registry.worker.run_market and registry.rollback.on_rollback_requested
+    default = kopf.get_default_registry()
+    daemons = {str(h.id) for h in default._spawning.get_all_handlers()}
+    assert any("run_market" in i for i in daemons)
+    changing = {str(h.id) for h in default._changing.get_all_handlers()}
+    assert any("on_rollback_requested" in i for i in changing)
+    watched = {h.selector.any_name for h in default._watching.get_all_handlers()}
+    assert {"deployments", "statefulsets", "jobs", "secrets", naming.PLURAL} <= watched
 
 
 async def test_metrics_endpoint_reports_the_phase_per_market() -> None:
