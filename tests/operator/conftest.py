@@ -69,8 +69,12 @@ def operator(
     try:
         yield process
     finally:
+        import time
+        t0 = time.monotonic()
         _delete_markets(kube_cluster.api, kube_namespace, process)
+        t1 = time.monotonic()
         process.stop()
+        print(f"TIMING delete {t1-t0:.2f} stop {time.monotonic()-t1:.2f}")
         print(f"--- em operator log (last lines) ---\n{process.log_tail(120)}")
 
 
