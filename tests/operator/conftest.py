@@ -69,13 +69,21 @@ def operator(
     try:
         yield process
     finally:
-        import time
-        t0 = time.monotonic()
         _delete_markets(kube_cluster.api, kube_namespace, process)
-        t1 = time.monotonic()
         process.stop()
-        print(f"TIMING delete {t1-t0:.2f} stop {time.monotonic()-t1:.2f}")
-        print(f"--- em operator log (last lines) ---\n{process.log_tail(120)}")
+        print(f"--- em operator log, {process.starts} start(s) ---\n{timeline(process)}")
+
+
+def timeline(process: OperatorProcess, limit: int = 200) -> str:
+    """The operator's log records, one short line each (shown when a test fails)."""
+    keys = ("phase", "job", "error", "market", "exc")
+    lines = []
+    for record in process.records()[-limit:]:
+        extra = " ".join(f"{k}={record[k]}" for k in keys if k in record)
+        when = str(record.get("ts", ""))[11:23]
+        lines.append(f"{when} {record.get('level', '')} {record.get('logger', '')}: "
+                     f"{record.get('msg', '')} {extra}")  # fmt: skip
+    return "\n".join(lines)
 
 
 def _delete_markets(api: client.ApiClient, namespace: str, process: OperatorProcess) -> None:

@@ -17,7 +17,7 @@ from kubernetes.client.exceptions import ApiException
 
 from em_operator.handlers import clients as clients_
 from em_operator.handlers import migrations
-from em_operator.runbook import naming, observed, prerequisites, specs
+from em_operator.runbook import conditions, naming, observed, prerequisites, specs
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +31,16 @@ def workload_state(obj: Mapping[str, Any] | None, stateful: bool = False) -> obs
     current = (status.get("observedGeneration") or 0) >= generation
     if stateful:
         current = current and status.get("currentRevision") == status.get("updateRevision")
-    stuck = any(
-        c.get("type") == "Progressing"
-        and c.get("status") == "False"
-        and c.get("reason") == "ProgressDeadlineExceeded"
-        for c in status.get("conditions") or []
-    )
+    stuck_since = None
+    for cond in status.get("conditions") or []:
+        if (
+            current  # else the verdict is about the template this one replaced
+            and cond.get("type") == "Progressing"
+            and cond.get("status") == "False"
+            and cond.get("reason") == "ProgressDeadlineExceeded"
+        ):
+            stamp = cond.get("lastUpdateTime") or cond.get("lastTransitionTime")
+            stuck_since = conditions.parse_time(str(stamp)) if stamp else None
     return observed.WorkloadState(
         image=containers[0].get("image"),
         replicas=int(spec.get("replicas", 1)),
@@ -44,7 +48,7 @@ def workload_state(obj: Mapping[str, Any] | None, stateful: bool = False) -> obs
         ready=int(status.get("readyReplicas") or 0),
         available=int(status.get("availableReplicas") or 0),
         current=current,
-        deadline_exceeded=stuck,
+        stuck_since=stuck_since,
     )
 
 

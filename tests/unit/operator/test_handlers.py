@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 
 import kopf
 from aiohttp.test_utils import make_mocked_request
@@ -27,14 +28,14 @@ def test_deployment_state() -> None:
     assert state.rolled_out("em:1", 2) and state.serving()
     stale = observing.workload_state({**deployment(), "metadata": {"generation": 4}})
     assert not stale.current
-    stuck = observing.workload_state(
-        deployment(
-            conditions=[
-                {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}
-            ]
-        )
+    verdict = {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+               "lastUpdateTime": "2025-01-01T00:00:10Z"}  # fmt: skip
+    stuck = observing.workload_state(deployment(conditions=[verdict]))
+    assert stuck.stuck_since == datetime(2025, 1, 1, 0, 0, 10, tzinfo=UTC)
+    replaced = observing.workload_state(
+        {**deployment(conditions=[verdict]), "metadata": {"generation": 4}}
     )
-    assert stuck.deadline_exceeded
+    assert replaced.stuck_since is None  # that verdict was about the previous template
     assert observing.workload_state(None) == observed.WorkloadState()
 
 
