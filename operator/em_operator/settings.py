@@ -27,7 +27,7 @@ class OperatorSettings(BaseSettings):
     requeue_seconds: float = Field(default=10.0, gt=0)  # upper bound while a step waits
     retry_seconds: float = Field(default=5.0, gt=0)  # first retry after an API error (doubles)
     retry_max_seconds: float = Field(default=120.0, gt=0)
-    debounce_seconds: float = Field(default=0.05, ge=0)  # let a burst of watch events settle
+    debounce_seconds: float = Field(default=0.02, ge=0)  # let a burst of watch events settle
     log_level: str = "INFO"
 
 

@@ -137,6 +137,6 @@ def test_failed_migration_keeps_the_old_version_serving(
     assert 'relation "orders" already exists' in migrated["message"]
     assert status["currentVersion"] == "1.0.0" and status["lastFailure"]["version"] == "2.0.0"
     assert templates(market) == before  # no rollout
-    (event,) = market.events("MigrationFailed")
+    (event,) = [e for e in market.wait_events("MigrationFailed") if e["reason"] == "MigrationFailed"]
     assert event["type"] == "Warning" and 'relation "orders"' in event["message"]
     assert len(market.jobs("migrate")) == 2 and not market.jobs("downgrade")

@@ -110,10 +110,8 @@ def test_sample_market_deploys_everything_it_owns(
     )
     assert budget.spec.max_unavailable == 1
 
-    reasons = [e["reason"] for e in market.events()]
-    for reason in ("RolloutStarted", "MigrationStarted", "MigrationSucceeded",
-                   "SmokeTestStarted", "SmokeTestSucceeded", "RolloutSucceeded"):  # fmt: skip
-        assert reason in reasons, reasons
+    market.wait_events("RolloutStarted", "MigrationStarted", "MigrationSucceeded",
+                       "SmokeTestStarted", "SmokeTestSucceeded", "RolloutSucceeded")  # fmt: skip
 
     # kubectl get em: the printer columns.
     shown = kube_cluster.plane.kubectl("get", "em", "-n", kube_namespace).stdout.splitlines()
@@ -197,7 +195,7 @@ def test_missing_database_secret_is_named_then_the_install_resumes(
     assert f"Secret {kube_namespace}/market-db" in ready["message"]
     assert "DATABASE_URL" in ready["message"]
     assert market.jobs() == [] and market.workload("backend") is None
-    (event,) = market.events("DatabaseSecretMissing")
+    (event,) = [e for e in market.wait_events("DatabaseSecretMissing") if e["reason"] == "DatabaseSecretMissing"]
     assert event["type"] == "Warning"
 
     create_db_secret(kube_cluster.api, kube_namespace)

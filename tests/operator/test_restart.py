@@ -48,6 +48,6 @@ def test_rollback_interrupted_twice_completes_once(
     assert len(market.jobs("downgrade")) == 1  # found again, never recreated
     assert len(market.jobs("smoke")) == 3  # revisions 1, 2 and 3: one each
     assert [h["revision"] for h in status["history"]] == [1, 2, 3]
-    succeeded = market.events("RollbackSucceeded")
+    succeeded = [e for e in market.wait_events("RollbackSucceeded") if e["reason"] == "RollbackSucceeded"]
     assert sum(int(e.get("count") or 1) for e in succeeded) == 1
     assert operator.starts == 3

@@ -72,10 +72,8 @@ def test_rollout_that_never_becomes_available_is_rolled_back_with_the_database(
     assert "Version 2.0.0 failed (ProgressDeadlineExceeded" in ready["message"]
     last = status["history"][-1]
     assert (last["revision"], last["version"], last["outcome"]) == (2, "2.0.0", "RolledBack")
-    reasons = [e["reason"] for e in market.events()]
-    for reason in ("ProgressDeadlineExceeded", "DowngradeStarted", "DowngradeSucceeded",
-                   "RolledBack"):  # fmt: skip
-        assert reason in reasons, reasons
+    market.wait_events("ProgressDeadlineExceeded", "DowngradeStarted", "DowngradeSucceeded",
+                       "RolledBack")  # fmt: skip
     smoke = [job_args(j) for j in market.jobs("smoke")]
     assert len(smoke) == 2 and smoke[-1][0] == image("1.0.0")  # the rollback was smoke tested
 
@@ -108,10 +106,8 @@ def test_manual_rollback_to_a_revision_downgrades_first(
         "1.0.0", HEADS["1.0.0"], "Succeeded",
     )  # fmt: skip
     assert "pinned by spec.rollback.toRevision: 1" in market.condition("Ready")["message"]
-    reasons = [e["reason"] for e in market.events()]
-    for reason in ("RollbackRequested", "RollbackStarted", "DowngradeSucceeded",
-                   "RollbackSucceeded"):  # fmt: skip
-        assert reason in reasons, reasons
+    market.wait_events("RollbackRequested", "RollbackStarted", "DowngradeSucceeded",
+                       "RollbackSucceeded")  # fmt: skip
 
 
 def test_data_losing_downgrade_needs_allow_data_loss(
@@ -134,7 +130,7 @@ def test_data_losing_downgrade_needs_allow_data_loss(
     assert HEADS["2.0.0"] in message and "no backup is recorded" in message
     assert "allowDataLoss" in message
     assert status["currentVersion"] == "2.0.0" and not market.jobs("downgrade")
-    (event,) = market.events("DataLossRefused")
+    (event,) = [e for e in market.wait_events("DataLossRefused") if e["reason"] == "DataLossRefused"]
     assert event["type"] == "Warning"
 
     market.patch({"rollback": {"allowDataLoss": True}})

@@ -143,6 +143,20 @@ class Market:
         events = [as_json(e) for e in found]
         return [e for e in events if reason is None or e.get("reason") == reason]
 
+    def wait_events(self, *reasons: str, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Every Event of the market once all `reasons` are among them (kopf posts
+        Events in the background, a moment after the status they go with)."""
+
+        def probe() -> list[dict[str, Any]] | None:
+            events = self.events()
+            return events if set(reasons) <= {e.get("reason") for e in events} else None
+
+        try:
+            return wait_for(f"events {', '.join(reasons)}", probe, timeout)
+        except AssertionError as exc:
+            seen = sorted({str(e.get("reason")) for e in self.events()})
+            raise AssertionError(f"{exc}; seen: {seen}") from None
+
     # -- what it owns --------------------------------------------------------------------
 
     def component(self, name: str) -> str:

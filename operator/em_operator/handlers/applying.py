@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import kopf
@@ -87,9 +87,37 @@ def _reason(exc: ApiException) -> str:
     return str(body.get("message") or exc.reason)
 
 
+FIRST = frozenset({"ServiceAccount", "Secret", "ConfigMap", "Service"})  # what pods refer to
+
+
+def stages(manifests: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """What pods refer to, then the workloads and the rest, then the Jobs; the plan's
+    order within each. Objects of one stage are independent and applied at once."""
+    first = [m for m in manifests if m["kind"] in FIRST]
+    jobs = [m for m in manifests if m["kind"] == "Job"]
+    rest = [m for m in manifests if m["kind"] not in FIRST and m["kind"] != "Job"]
+    return [stage for stage in (first, rest, jobs) if stage]
+
+
 def apply_all(api: clients_.Clients, plan: plans.Plan) -> None:
-    for manifest in plan.apply:
-        apply(api, manifest)
+    pool = clients_.pool()
+    for stage in stages(plan.apply):
+        futures = [pool.submit(apply, api, manifest) for manifest in stage]
+        for future in futures:
+            future.result()  # the first ApplyError, after every apply of the stage ended
+
+
+def merged(target: Any, patch: Any) -> Any:
+    """RFC 7386 merge patch applied to `target` (None deletes), without touching either."""
+    if not isinstance(patch, Mapping):
+        return patch
+    result = dict(target) if isinstance(target, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merged(result.get(key), value)
+    return result
 
 
 def patch_status(

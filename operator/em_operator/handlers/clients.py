@@ -7,6 +7,7 @@ which is how the tests' local control plane hands itself to the operator.
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,3 +43,12 @@ def get() -> Clients:
         batch=client.BatchV1Api(api),
         custom=client.CustomObjectsApi(api),
     )
+
+
+POOL_SIZE = 8  # within the client's connection pool (5 per CPU)
+
+
+@functools.cache
+def pool() -> ThreadPoolExecutor:
+    """For the reads and writes of one pass, which are independent of each other."""
+    return ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="em-api")

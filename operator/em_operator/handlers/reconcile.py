@@ -102,10 +102,12 @@ def reconcile(
     except errors.ApplyError:
         metrics.RECONCILIATIONS.labels("error").inc()
         raise
-    with metrics.ACTION_SECONDS.labels("status").time():
-        version = applying.patch_status(api, market, plan.status)
-    if version is None:
-        return None  # deleted while we worked
+    version: str | None = str(body["metadata"]["resourceVersion"])
+    if applying.merged(status, plan.status) != status:  # else the PATCH would change nothing
+        with metrics.ACTION_SECONDS.labels("status").time():
+            version = applying.patch_status(api, market, plan.status)
+        if version is None:
+            return None  # deleted while we worked
     blocked = not plan.apply
     metrics.RECONCILIATIONS.labels("blocked" if blocked else "ok").inc()
     metrics.set_phase(market.namespace, market.name, str(plan.status.get("phase")))
