@@ -19,6 +19,7 @@ Prints one JSON line; needs `make cluster-bins`.
 
 from __future__ import annotations
 
+import functools
 import json
 import statistics
 import sys
@@ -26,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
@@ -63,17 +64,24 @@ def namespace(api: client.ApiClient, name: str) -> str:
     return name
 
 
+def backend_replicas(market: Market, replicas: int) -> bool:
+    return bool((market.workload("backend") or {}).get("spec", {}).get("replicas") == replicas)
+
+
+def settled(replicas: int, status: dict[str, Any]) -> bool:
+    backend = status["components"]["backend"]
+    return bool(backend["availableReplicas"] == replicas and status["phase"] == "Ready")
+
+
 def spec_to_object(market: Market) -> list[float]:
     samples = []
     for round_ in range(ROUNDS):
         replicas = 3 if round_ % 2 == 0 else 2
         started = time.monotonic()
         market.patch({"backend": {"replicas": replicas}})
-        wait_for("backend replicas", lambda r=replicas: (market.workload("backend") or {})
-                 .get("spec", {}).get("replicas") == r)  # fmt: skip
+        wait_for("backend replicas", functools.partial(backend_replicas, market, replicas))
         samples.append(time.monotonic() - started)
-        market.wait_status("settled", lambda s, r=replicas: s["components"]["backend"][
-            "availableReplicas"] == r and s["phase"] == "Ready")  # fmt: skip
+        market.wait_status("settled", functools.partial(settled, replicas))
     return samples
 
 
@@ -85,7 +93,7 @@ def deployment_controller(api: client.ApiClient, ns: str) -> list[float]:
                  "template": {"metadata": {"labels": {"app": "plain"}},
                               "spec": {"containers": [{"name": "c", "image": "x:1"}]}}},
     }  # fmt: skip
-    apps.create_namespaced_deployment(ns, body)
+    apps.create_namespaced_deployment(ns, cast(Any, body))
 
     def rs_replicas() -> int | None:
         found = apps.list_namespaced_replica_set(ns, label_selector="app=plain").items
@@ -97,7 +105,7 @@ def deployment_controller(api: client.ApiClient, ns: str) -> list[float]:
         replicas = 2 if round_ % 2 == 0 else 1
         started = time.monotonic()
         apps.patch_namespaced_deployment_scale("plain", ns, {"spec": {"replicas": replicas}})
-        wait_for("ReplicaSet replicas", lambda r=replicas: rs_replicas() == r)
+        wait_for("ReplicaSet replicas", functools.partial(lambda r: rs_replicas() == r, replicas))
         samples.append(time.monotonic() - started)
     return samples
 
@@ -116,9 +124,9 @@ def copy_workloads(market: Market, into: str, template: dict[str, Any]) -> Marke
         body = {"apiVersion": "apps/v1", "kind": kind, "spec": spec,
                 "metadata": {"name": market.component(component), "namespace": into}}  # fmt: skip
         if kind == "StatefulSet":
-            copy.apps.create_namespaced_stateful_set(into, body)
+            copy.apps.create_namespaced_stateful_set(into, cast(Any, body))
         else:
-            copy.apps.create_namespaced_deployment(into, body)
+            copy.apps.create_namespaced_deployment(into, cast(Any, body))
     wait_for("copies available", lambda: available(copy, template))
     return copy
 
@@ -129,15 +137,17 @@ def available(market: Market, template: dict[str, Any]) -> bool:
         if not found:
             return False
         status, spec = found.get("status", {}), found["spec"]
-        if spec["template"]["spec"]["containers"][0]["image"] != (
-            template[component]["spec"]["containers"][0]["image"]
+        if (
+            spec["template"]["spec"]["containers"][0]["image"]
+            != (template[component]["spec"]["containers"][0]["image"])
         ):
             return False
         if status.get("observedGeneration", 0) < found["metadata"]["generation"]:
             return False
-        if min(status.get("updatedReplicas", 0), status.get("availableReplicas", 0)) < spec[
-            "replicas"
-        ]:
+        if (
+            min(status.get("updatedReplicas", 0), status.get("availableReplicas", 0))
+            < spec["replicas"]
+        ):
             return False
         if component == "orderbook" and status.get("currentRevision") != status.get(
             "updateRevision"
@@ -175,9 +185,7 @@ def main() -> None:
         ns = namespace(api, "bench")
         create_db_secret(api, ns)
         played = PlayedKubelet(plane.api_client(), ns)
-        played.policies.update(
-            migrate=migrate_by_version(HEADS), smoke=succeed, downgrade=succeed
-        )
+        played.policies.update(migrate=migrate_by_version(HEADS), smoke=succeed, downgrade=succeed)
         played.start()
         market = Market(api, ns)
         with OperatorProcess(plane.kubeconfig, ns, work / "operator"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from kubernetes import client
@@ -94,14 +95,14 @@ def _delete_markets(api: client.ApiClient, namespace: str, process: OperatorProc
         process.start()
     custom.delete_collection_namespaced_custom_object(group, version, namespace, plural)
 
-    def gone() -> bool:
-        items = custom.list_namespaced_custom_object(group, version, namespace, plural)["items"]
-        return not items
+    def markets() -> list[dict[str, Any]]:
+        found = custom.list_namespaced_custom_object(group, version, namespace, plural)
+        return list(cast(dict[str, Any], found)["items"])
 
     try:
-        wait_for("markets deleted", gone, timeout=20)
+        wait_for("markets deleted", lambda: not markets(), timeout=20)
     except AssertionError:
-        for item in custom.list_namespaced_custom_object(group, version, namespace, plural)["items"]:
+        for item in markets():
             try:
                 custom.patch_namespaced_custom_object(
                     group, version, namespace, plural, item["metadata"]["name"],

@@ -10,6 +10,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from tests.support.kube_fixtures import KubeCluster
+from tests.support.kubelet import as_json
 from tests.support.markets import (
     HEADS,
     Market,
@@ -36,7 +37,9 @@ def secret_ref(env: dict[str, dict[str, Any]], name: str) -> tuple[str, str]:
 def owned_by(obj: dict[str, Any], market: dict[str, Any]) -> bool:
     refs = obj["metadata"].get("ownerReferences") or []
     return any(
-        r["uid"] == market["metadata"]["uid"] and r.get("controller") and r["kind"] == "EverythingMarket"
+        r["uid"] == market["metadata"]["uid"]
+        and r.get("controller")
+        and r["kind"] == "EverythingMarket"
         for r in refs
     )
 
@@ -94,21 +97,19 @@ def test_sample_market_deploys_everything_it_owns(
     assert main["readinessProbe"]["grpc"]["port"] == 50051
     assert main["livenessProbe"]["httpGet"]["path"] == "/"
 
-    core = market.core
+    core, ns = market.core, kube_namespace
     for name in ("market-backend", "market-orderbook", "market-reality"):
-        service = core.read_namespaced_service(name, kube_namespace)
-        assert service.metadata.owner_references[0].uid == body["metadata"]["uid"]
-    app = core.read_namespaced_secret("market-app", kube_namespace)
-    assert set(app.data) == {"REALITY_API_SECRET", "ADMIN_API_KEY", "JWT_SECRET"}
-    assert app.metadata.owner_references[0].uid == body["metadata"]["uid"]
-    settings = core.read_namespaced_config_map("market-settings", kube_namespace)
-    assert settings.data["ORDERBOOK_SHARD_COUNT"] == "1"
-    assert core.read_namespaced_service_account("market", kube_namespace)
+        assert owned_by(as_json(core.read_namespaced_service(name, ns)), body)
+    app = as_json(core.read_namespaced_secret("market-app", ns))
+    assert set(app["data"]) == {"REALITY_API_SECRET", "ADMIN_API_KEY", "JWT_SECRET"}
+    assert owned_by(app, body)
+    settings = as_json(core.read_namespaced_config_map("market-settings", ns))
+    assert settings["data"]["ORDERBOOK_SHARD_COUNT"] == "1" and owned_by(settings, body)
+    assert owned_by(as_json(core.read_namespaced_service_account("market", ns)), body)
     # A PodDisruptionBudget for the two backend replicas.
-    budget = client.PolicyV1Api(kube_cluster.api).read_namespaced_pod_disruption_budget(
-        "market-backend", kube_namespace
-    )
-    assert budget.spec.max_unavailable == 1
+    policy = client.PolicyV1Api(kube_cluster.api)
+    budget = as_json(policy.read_namespaced_pod_disruption_budget("market-backend", ns))
+    assert budget["spec"]["maxUnavailable"] == 1 and owned_by(budget, body)
 
     market.wait_events("RolloutStarted", "MigrationStarted", "MigrationSucceeded",
                        "SmokeTestStarted", "SmokeTestSucceeded", "RolloutSucceeded")  # fmt: skip
@@ -122,7 +123,8 @@ def test_sample_market_deploys_everything_it_owns(
     # The operator's own endpoint.
     metrics = http_get(operator.port, "/metrics")
     assert metrics is not None and metrics[0] == 200
-    assert f'em_operator_market_phase{{market="market",namespace="{kube_namespace}",phase="Ready"}} 1.0' in metrics[1]
+    labels = f'market="market",namespace="{kube_namespace}",phase="Ready"'
+    assert f"em_operator_market_phase{{{labels}}} 1.0" in metrics[1]
     assert 'em_operator_reconciliations_total{result="ok"}' in metrics[1]
     assert http_get(operator.port, "/healthz") == (200, '{"status": "ok"}')
 
@@ -157,7 +159,11 @@ def test_kubectl_explain_documents_the_spec(kube_cluster: KubeCluster, market_cr
     ],
 )  # fmt: skip
 def test_invalid_specs_are_refused_by_the_api_server(
-    kube_cluster: KubeCluster, kube_namespace: str, market: Market, spec: dict[str, Any], message: str
+    kube_cluster: KubeCluster,
+    kube_namespace: str,
+    market: Market,
+    spec: dict[str, Any],
+    message: str,
 ) -> None:
     body = market.body("1.0.0")
     body["spec"].update(spec)
@@ -179,7 +185,12 @@ def test_immutable_fields_are_refused_on_update(
     with pytest.raises(ApiException) as rotation:
         market.patch({"secrets": {"rotationGeneration": 2}})
     assert "rotationGeneration can only increase" in str(rotation.value.body)
-    assert market.patch({"secrets": {"rotationGeneration": 4}})["spec"]["secrets"]["rotationGeneration"] == 4
+    assert (
+        market.patch({"secrets": {"rotationGeneration": 4}})["spec"]["secrets"][
+            "rotationGeneration"
+        ]
+        == 4
+    )
 
 
 def test_missing_database_secret_is_named_then_the_install_resumes(
@@ -195,7 +206,7 @@ def test_missing_database_secret_is_named_then_the_install_resumes(
     assert f"Secret {kube_namespace}/market-db" in ready["message"]
     assert "DATABASE_URL" in ready["message"]
     assert market.jobs() == [] and market.workload("backend") is None
-    (event,) = [e for e in market.wait_events("DatabaseSecretMissing") if e["reason"] == "DatabaseSecretMissing"]
+    (event,) = market.wait_event("DatabaseSecretMissing")
     assert event["type"] == "Warning"
 
     create_db_secret(kube_cluster.api, kube_namespace)

@@ -15,7 +15,9 @@ def test_rollback_interrupted_twice_completes_once(
 ) -> None:
     install(market)
     market.patch({"version": "2.0.0"})
-    market.wait_status("2.0.0 Ready", lambda s: s.get("currentVersion") == "2.0.0" and s["phase"] == "Ready")
+    market.wait_status(
+        "2.0.0 Ready", lambda s: s.get("currentVersion") == "2.0.0" and s["phase"] == "Ready"
+    )
     market.patch({"rollback": {"toRevision": 1}})
 
     # Killed while the downgrade Job runs; the Job finishes while no operator is there.
@@ -36,7 +38,9 @@ def test_rollback_interrupted_twice_completes_once(
     operator.start()
 
     # Killed again while rolling the workloads back.
-    market.wait_status("step RollingBack", lambda s: (s.get("rollout") or {}).get("step") == "RollingBack")
+    market.wait_status(
+        "step RollingBack", lambda s: (s.get("rollout") or {}).get("step") == "RollingBack"
+    )
     operator.kill()
     played.unready.clear()
     operator.start()
@@ -48,6 +52,6 @@ def test_rollback_interrupted_twice_completes_once(
     assert len(market.jobs("downgrade")) == 1  # found again, never recreated
     assert len(market.jobs("smoke")) == 3  # revisions 1, 2 and 3: one each
     assert [h["revision"] for h in status["history"]] == [1, 2, 3]
-    succeeded = [e for e in market.wait_events("RollbackSucceeded") if e["reason"] == "RollbackSucceeded"]
+    succeeded = market.wait_event("RollbackSucceeded")
     assert sum(int(e.get("count") or 1) for e in succeeded) == 1
     assert operator.starts == 3

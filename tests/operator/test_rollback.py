@@ -130,12 +130,13 @@ def test_data_losing_downgrade_needs_allow_data_loss(
     assert HEADS["2.0.0"] in message and "no backup is recorded" in message
     assert "allowDataLoss" in message
     assert status["currentVersion"] == "2.0.0" and not market.jobs("downgrade")
-    (event,) = [e for e in market.wait_events("DataLossRefused") if e["reason"] == "DataLossRefused"]
+    (event,) = market.wait_event("DataLossRefused")
     assert event["type"] == "Warning"
 
     market.patch({"rollback": {"allowDataLoss": True}})
     status = market.wait_status(
-        "1.0.0 serving again", lambda s: s.get("currentVersion") == "1.0.0" and s["phase"] == "Ready"
+        "1.0.0 serving again",
+        lambda s: s.get("currentVersion") == "1.0.0" and s["phase"] == "Ready",
     )
     (downgrade,) = market.jobs("downgrade")
     assert job_args(downgrade)[1] == ["migrate", "downgrade", HEADS["1.0.0"], "--allow-data-loss"]

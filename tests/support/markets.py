@@ -9,6 +9,7 @@ per-action policy says (or stay running until the test ends them with `finish_jo
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import threading
@@ -40,7 +41,9 @@ def image(version: str) -> str:
 
 def report(head: str, down: str | None = None, data_losing: bool = False) -> str:
     """The migrate Job's termination message: the head and what it applied."""
-    applied = [] if down is None else [{"revision": head, "down": [down], "dataLosing": data_losing}]
+    applied = (
+        [] if down is None else [{"revision": head, "down": [down], "dataLosing": data_losing}]
+    )
     return json.dumps({"head": head, "applied": applied, "complete": True})
 
 
@@ -132,7 +135,8 @@ class Market:
         def check(status: dict[str, Any]) -> bool:
             if status.get("phase") != phase:
                 return False
-            ready = next((c for c in status.get("conditions") or [] if c["type"] == "Ready"), {})
+            found = [c for c in status.get("conditions") or [] if c["type"] == "Ready"]
+            ready: dict[str, Any] = found[0] if found else {}
             return reason is None or ready.get("reason") == reason
 
         return self.wait_status(f"phase {phase} ({reason or 'any reason'})", check, timeout)
@@ -157,22 +161,25 @@ class Market:
             seen = sorted({str(e.get("reason")) for e in self.events()})
             raise AssertionError(f"{exc}; seen: {seen}") from None
 
+    def wait_event(self, reason: str, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """The market's Events with that reason, once there is one."""
+        return [e for e in self.wait_events(reason, timeout=timeout) if e.get("reason") == reason]
+
     # -- what it owns --------------------------------------------------------------------
 
     def component(self, name: str) -> str:
         return f"{self.name}-{name}"
 
     def workload(self, component: str) -> dict[str, Any] | None:
+        name = self.component(component)
         try:
             if component == "orderbook":
-                found = self.apps.read_namespaced_stateful_set(self.component(component), self.namespace)
-            else:
-                found = self.apps.read_namespaced_deployment(self.component(component), self.namespace)
+                return as_json(self.apps.read_namespaced_stateful_set(name, self.namespace))
+            return as_json(self.apps.read_namespaced_deployment(name, self.namespace))
         except ApiException as exc:
             if exc.status == 404:
                 return None
             raise
-        return as_json(found)
 
     def images(self) -> dict[str, str | None]:
         result: dict[str, str | None] = {}
@@ -239,7 +246,7 @@ class PlayedKubelet:
                 if exc.status not in (404, 409):
                     self._errors.append(exc)
                     return
-            except Exception as exc:  # noqa: BLE001  (reported by stop())
+            except Exception as exc:
                 self._errors.append(exc)
                 return
             self._stop.wait(0.05)
@@ -252,7 +259,7 @@ class PlayedKubelet:
             if labels.get(LABEL_COMPONENT) in COMPONENTS:
                 if labels.get(LABEL_VERSION) in self.unready or condition_true(pod, "Ready"):
                     continue
-                self._safely(lambda: self.kubelet.mark_running(name, self.namespace))
+                self._safely(functools.partial(self.kubelet.mark_running, name, self.namespace))
             elif labels.get(LABEL_COMPONENT) in ACTIONS and name not in self.handled:
                 self._job_pod(pod, labels)
 

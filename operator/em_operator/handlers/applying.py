@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import kopf
 from kubernetes.client.exceptions import ApiException
@@ -51,7 +51,7 @@ def apply(api: clients_.Clients, manifest: dict[str, Any]) -> None:
     kind, meta = manifest["kind"], manifest["metadata"]
     try:
         if kind == "Job":
-            api.batch.create_namespaced_job(meta["namespace"], manifest)
+            api.batch.create_namespaced_job(meta["namespace"], cast(Any, manifest))
             logger.info("created job", extra={"job": meta["name"], "namespace": meta["namespace"]})
             return
         server_side_apply(api, f"{collection(manifest)}/{meta['name']}", manifest)
@@ -68,12 +68,15 @@ def server_side_apply(api: clients_.Clients, path: str, manifest: Mapping[str, A
         method="PATCH",
         resource_path=path,
         query_params=[("fieldManager", naming.FIELD_MANAGER), ("force", "true")],
-        header_params={"Content-Type": "application/apply-patch+yaml", "Accept": "application/json"},
+        header_params={
+            "Content-Type": "application/apply-patch+yaml",
+            "Accept": "application/json",
+        },
         body=dict(manifest),
         auth_settings=["BearerToken"],
     )
     response = api.api.call_api(method, url, header_params=headers, body=body)
-    response.read()
+    response.read()  # type: ignore[no-untyped-call]
     if not 200 <= response.status < 300:
         raise ApiException(http_resp=response)
 
@@ -140,14 +143,14 @@ def patch_status(
         if exc.status == 404:
             return None
         raise
-    return str(result["metadata"]["resourceVersion"])
+    return str(cast(dict[str, Any], result)["metadata"]["resourceVersion"])
 
 
 def post_events(body: Mapping[str, Any], plan: plans.Plan) -> None:
     """Through kopf's queue: posted in the background, retried, never blocking a pass."""
     for event in plan.events:
         kopf.event(
-            dict(body),
+            kopf.Body(cast(Any, dict(body))),
             type=event.type,
             reason=event.reason,
             message=event.message[:MAX_EVENT_MESSAGE],

@@ -28,7 +28,8 @@ def owners(body: kopf.Body) -> set[str]:
     return {
         str(ref.get("uid"))
         for ref in body.metadata.get("ownerReferences") or []
-        if ref.get("kind") == naming.KIND and str(ref.get("apiVersion", "")).startswith(naming.GROUP)
+        if ref.get("kind") == naming.KIND
+        and str(ref.get("apiVersion", "")).startswith(naming.GROUP)
     }
 
 

@@ -90,7 +90,7 @@ async def run_market(body: kopf.Body, stopped: kopf.DaemonStopped, **_: Any) -> 
                 outcome = await asyncio.to_thread(
                     reconcile.reconcile, clients_.get(), namespace, name
                 )
-            except Exception as exc:  # noqa: BLE001  (any failure: log, back off, retry)
+            except Exception as exc:
                 failures += 1
                 delay = min(config.retry_seconds * 2 ** (failures - 1), config.retry_max_seconds)
                 logger.warning(

@@ -78,8 +78,7 @@ def maintenance(spec: specs.MarketSpec, rollout: Mapping[str, Any] | None) -> di
         "enabled": True,
         "until": None,
         "reason": "Downgrade",
-        "message": f"Rolling back to version {target}; "
-        "trading resumes in a few minutes.",
+        "message": f"Rolling back to version {target}; trading resumes in a few minutes.",
     }
 
 

@@ -87,7 +87,7 @@ def test_handlers_are_registered_for_the_market_and_what_it_owns() -> None:
     assert any("run_market" in i for i in daemons)
     changing = {str(h.id) for h in default._changing.get_all_handlers()}
     assert any("on_rollback_requested" in i for i in changing)
-    watched = {h.selector.any_name for h in default._watching.get_all_handlers()}
+    watched = {h.selector.any_name for h in default._watching.get_all_handlers() if h.selector}
     assert {"deployments", "statefulsets", "jobs", "secrets", naming.PLURAL} <= watched
 
 
