@@ -19,6 +19,7 @@ from sqlalchemy.pool import NullPool
 from em_backend.db import tables as backend
 from em_common import db, migrating
 from em_orderbook.db import tables as orderbook
+from em_reality.db import tables as reality
 
 
 def _public_tables(url: str) -> set[str]:
@@ -30,11 +31,13 @@ def _public_tables(url: str) -> set[str]:
 
 
 def _model_tables() -> set[str]:
-    return set(backend.metadata.tables) | set(orderbook.metadata.tables)
+    return (
+        set(backend.metadata.tables) | set(orderbook.metadata.tables) | set(reality.metadata.tables)
+    )
 
 
 def test_history_has_one_head() -> None:
-    assert migrating.heads() == ["0001"]
+    assert migrating.heads() == ["0002"]
 
 
 def test_upgrade_downgrade_upgrade_round_trip(empty_database_url: str) -> None:
@@ -63,7 +66,7 @@ def test_models_and_migrated_schema_do_not_differ(database_url: str) -> None:
             context = MigrationContext.configure(
                 conn, opts={"compare_type": True, "compare_server_default": True}
             )
-            metadata: Any = [backend.metadata, orderbook.metadata]
+            metadata: Any = [backend.metadata, orderbook.metadata, reality.metadata]
             diff = compare_metadata(context, metadata)
     finally:
         engine.dispose()
@@ -107,6 +110,7 @@ def test_migrated_schema_equals_schema_built_from_models(
         with engine.begin() as conn:
             backend.metadata.create_all(conn)
             orderbook.metadata.create_all(conn)
+            reality.metadata.create_all(conn)
     finally:
         engine.dispose()
     migrated, modelled = _fingerprint(database_url), _fingerprint(empty_database_url)
@@ -131,18 +135,18 @@ def test_every_revision_declares_its_data_loss_marker() -> None:
 def test_data_losing_revisions_follow_the_database(
     database_url: str, empty_database_url: str
 ) -> None:
-    assert migrating.data_losing_revisions(None) == ["0001"]
-    assert migrating.data_losing_revisions(database_url) == ["0001"]
-    assert migrating.data_losing_revisions(database_url, "-1") == ["0001"]
-    assert migrating.data_losing_revisions(database_url, "0001") == []
+    assert migrating.data_losing_revisions(None) == ["0002", "0001"]
+    assert migrating.data_losing_revisions(database_url) == ["0002", "0001"]
+    assert migrating.data_losing_revisions(database_url, "-1") == ["0002"]
+    assert migrating.data_losing_revisions(database_url, "0001") == ["0002"]
     assert migrating.data_losing_revisions(empty_database_url) == []
 
 
 def test_downgrade_refuses_data_loss_unless_allowed(database_url: str) -> None:
     with pytest.raises(migrating.DataLossError) as caught:
         migrating.downgrade(database_url, "base")
-    assert caught.value.revisions == ["0001"]
-    assert migrating.current(database_url) == "0001"
+    assert caught.value.revisions == ["0002", "0001"]
+    assert migrating.current(database_url) == "0002"
     assert "accounts" in _public_tables(database_url)
 
 

@@ -67,5 +67,5 @@ def test_plain_alembic_cli_reads_database_url(empty_database_url: str) -> None:
     alembic("upgrade", "head")
     assert migrating.current(empty_database_url) == migrating.heads()[0]
     assert "(head)" in alembic("current")
-    alembic("downgrade", "-1")
+    alembic("downgrade", "base")
     assert migrating.current(empty_database_url) is None

@@ -1,0 +1,1 @@
+"""The Reality Engine's own tables (the outbox and the seen-set)."""
