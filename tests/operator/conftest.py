@@ -25,7 +25,7 @@ from tests.support.markets import (
     migrate_by_version,
     succeed,
 )
-from tests.support.operator_process import OperatorProcess
+from tests.support.operator_process import OperatorFactory, OperatorProcess
 
 REPO = Path(__file__).resolve().parents[2]
 CRDS = REPO / "k8s" / "crds"
@@ -62,17 +62,32 @@ def market(kube_cluster: KubeCluster, kube_namespace: str, market_crds: None) ->
 
 
 @pytest.fixture
-def operator(
+def operator_factory(
     kube_cluster: KubeCluster, kube_namespace: str, market_crds: None, tmp_path: Path
-) -> Iterator[OperatorProcess]:
-    process = OperatorProcess(kube_cluster.kubeconfig, kube_namespace, tmp_path / "operator")
-    process.start()
+) -> Iterator[OperatorFactory]:
+    """Starts `em operator` processes for the test's namespace (admin kubeconfig unless
+    given); at the end deletes the markets while one still runs, then stops them all."""
+    started: list[OperatorProcess] = []
+
+    def start(kubeconfig: Path | None = None) -> OperatorProcess:
+        workdir = tmp_path / f"operator-{len(started) + 1}"
+        process = OperatorProcess(kubeconfig or kube_cluster.kubeconfig, kube_namespace, workdir)
+        started.append(process)
+        return process.start()
+
     try:
-        yield process
+        yield start
     finally:
-        _delete_markets(kube_cluster.api, kube_namespace, process)
-        process.stop()
-        print(f"--- em operator log, {process.starts} start(s) ---\n{timeline(process)}")
+        if started:
+            _delete_markets(kube_cluster.api, kube_namespace, started[0])
+        for process in started:
+            process.stop()
+            print(f"--- em operator log, {process.starts} start(s) ---\n{timeline(process)}")
+
+
+@pytest.fixture
+def operator(operator_factory: OperatorFactory) -> OperatorProcess:
+    return operator_factory()
 
 
 def timeline(process: OperatorProcess, limit: int = 200) -> str:

@@ -14,7 +14,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -122,3 +122,6 @@ class OperatorProcess:
         self, exc: type[BaseException] | None, val: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+OperatorFactory = Callable[..., OperatorProcess]  # (kubeconfig: Path | None = None) -> started

@@ -24,6 +24,7 @@ from em_operator.handlers import clients as clients_
 logger = logging.getLogger(__name__)
 
 RESOURCE = reconcile.RESOURCE
+RECONCILE_FAILED = "ReconcileFailed"
 
 _wakeups: dict[str, asyncio.Event] = {}
 _own_versions: dict[str, str] = {}  # market uid -> resourceVersion of our last status write
@@ -81,6 +82,7 @@ async def run_market(body: kopf.Body, stopped: kopf.DaemonStopped, **_: Any) -> 
     config = settings.get()
     wake = _wakeups[uid] = asyncio.Event()
     failures = 0
+    last_error: str | None = None
     phase: str | None = None
     logger.info("worker started", extra={"market": name, "namespace": namespace})
     try:
@@ -90,16 +92,19 @@ async def run_market(body: kopf.Body, stopped: kopf.DaemonStopped, **_: Any) -> 
                 outcome = await asyncio.to_thread(
                     reconcile.reconcile, clients_.get(), namespace, name
                 )
-            except Exception as exc:
+            except Exception as exc:  # any failure: say so, back off, retry
                 failures += 1
                 delay = min(config.retry_seconds * 2 ** (failures - 1), config.retry_max_seconds)
+                if str(exc) != last_error:  # once per distinct error, not per retry
+                    last_error = str(exc)
+                    kopf.warn(body, reason=RECONCILE_FAILED, message=f"{exc}"[:1024])
                 logger.warning(
                     "reconcile failed; retrying",
                     extra={"market": name, "namespace": namespace, "error": str(exc),
                            "retry_in": delay, "failures": failures},
                 )  # fmt: skip
             else:
-                failures = 0
+                failures, last_error = 0, None
                 if outcome is None:
                     return  # deleted: kopf stops this daemon too
                 _remember(uid, namespace, outcome)
