@@ -6,6 +6,7 @@ import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -33,7 +34,9 @@ def service_account_kubeconfig(
     request = client.AuthenticationV1TokenRequest(
         spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=3600)
     )
-    token = core.create_namespaced_service_account_token(name, namespace, request).status.token
+    answer = core.create_namespaced_service_account_token(name, namespace, request)
+    assert answer.status is not None
+    token = answer.status.token
     admin = json.loads(kube_cluster.kubeconfig.read_text())
     cluster = admin["clusters"][0]
     doc = {
@@ -57,7 +60,7 @@ def gone(market: Market) -> Callable[[], bool]:
         try:
             market.get()
         except ApiException as exc:
-            return exc.status == 404
+            return bool(exc.status == 404)
         return False
 
     return probe
@@ -76,7 +79,7 @@ def test_the_documented_cluster_role_is_enough(
     role = yaml.safe_load(ROLE.read_text())
     role["metadata"]["name"] = f"em-operator-{kube_namespace}"
     rbac.create_cluster_role(role)
-    binding = {
+    binding: dict[str, Any] = {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRoleBinding",
         "metadata": {"name": role["metadata"]["name"]},
@@ -85,7 +88,7 @@ def test_the_documented_cluster_role_is_enough(
         "subjects": [{"kind": "ServiceAccount", "name": "em-operator",
                       "namespace": kube_namespace}],
     }  # fmt: skip
-    rbac.create_cluster_role_binding(binding)
+    rbac.create_cluster_role_binding(cast(Any, binding))
     try:
         kubeconfig = service_account_kubeconfig(
             kube_cluster, kube_namespace, "em-operator", tmp_path
