@@ -69,17 +69,19 @@ def operator_factory(
     given); at the end deletes the markets while one still runs, then stops them all."""
     started: list[OperatorProcess] = []
 
-    def start(kubeconfig: Path | None = None) -> OperatorProcess:
+    def start(kubeconfig: Path | None = None, peering: int | None = None) -> OperatorProcess:
         workdir = tmp_path / f"operator-{len(started) + 1}"
-        process = OperatorProcess(kubeconfig or kube_cluster.kubeconfig, kube_namespace, workdir)
+        process = OperatorProcess(
+            kubeconfig or kube_cluster.kubeconfig, kube_namespace, workdir, peering=peering
+        )
         started.append(process)
         return process.start()
 
     try:
         yield start
     finally:
-        if started:
-            _delete_markets(kube_cluster.api, kube_namespace, started[0])
+        if started:  # the last one started: with peering, the others may stand by
+            _delete_markets(kube_cluster.api, kube_namespace, started[-1])
         for process in started:
             process.stop()
             print(f"--- em operator log, {process.starts} start(s) ---\n{timeline(process)}")

@@ -46,8 +46,10 @@ class OperatorProcess:
         namespace: str,
         workdir: Path,
         env: Mapping[str, str] | None = None,
+        peering: int | None = None,  # None: --standalone; else join the peering at that priority
     ) -> None:
         self.kubeconfig, self.namespace, self.workdir = kubeconfig, namespace, workdir
+        self.peering = peering
         self.extra_env = dict(env or {})
         self.port = free_port()
         self.process: ManagedProcess | None = None
@@ -65,8 +67,12 @@ class OperatorProcess:
 
     def start(self) -> OperatorProcess:
         self.starts += 1
-        argv = [sys.executable, "-m", "em_cli.main", "operator", "--standalone",
+        argv = [sys.executable, "-m", "em_cli.main", "operator",
                 "--namespace", self.namespace, "--port", str(self.port)]  # fmt: skip
+        if self.peering is None:
+            argv.append("--standalone")
+        else:
+            argv += ["--priority", str(self.peering)]
         self.workdir.mkdir(parents=True, exist_ok=True)
         with self.log.open("wb") as out:
             popen = subprocess.Popen(
@@ -124,4 +130,4 @@ class OperatorProcess:
         self.stop()
 
 
-OperatorFactory = Callable[..., OperatorProcess]  # (kubeconfig: Path | None = None) -> started
+OperatorFactory = Callable[..., OperatorProcess]  # (kubeconfig=None, peering=None) -> started
