@@ -170,6 +170,22 @@ def workloads_back(market: Market, template: dict[str, Any]) -> float:
     return time.monotonic() - started
 
 
+def step_times(
+    market: Market, started: float, done: Callable[[dict[str, Any]], bool]
+) -> dict[str, float]:
+    """When each rollout step was first seen in the status (seconds after `started`)."""
+    seen: dict[str, float] = {}
+
+    def probe() -> bool:
+        status = market.status()
+        step = (status.get("rollout") or {}).get("step") or status.get("phase")
+        seen.setdefault(str(step), round(time.monotonic() - started, 3))
+        return done(status)
+
+    wait_for("the rollback to finish", probe)
+    return seen
+
+
 def templates(market: Market) -> dict[str, Any]:
     return {c: (market.workload(c) or {})["spec"]["template"]
             for c in ("backend", "orderbook", "reality")}  # fmt: skip
@@ -202,7 +218,7 @@ def main() -> None:
             second = templates(market)
             started = time.monotonic()
             market.patch({"rollback": {"toRevision": 1}})
-            market.wait_status("revision 3 Ready", lambda s: s.get("currentRevision") == 3
+            steps = step_times(market, started, lambda s: s.get("currentRevision") == 3
                                and s["phase"] == "Ready")  # fmt: skip
             rollback_s = time.monotonic() - started
             # Baseline: copies of the workloads on 2.0.0's templates, put back by hand.
@@ -235,6 +251,7 @@ def main() -> None:
         "rollback_with_downgrade_s": round(rollback_s, 3),
         "baseline_workloads_back_s": round(baseline_rollback, 3),
         "rollback_ratio": round(rollback_s / baseline_rollback, 2),
+        "rollback_steps_seen_at_s": steps,
         "automatic_rollback_after_deadline_s": round(automatic_s, 3),
         "rounds": ROUNDS,
     }))  # fmt: skip

@@ -85,6 +85,7 @@ def configure_logging(level: str) -> None:
     if logging.getLogger().level > logging.DEBUG:
         # "Handler 'on_secret_event' succeeded." for every watch event: noise.
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # every liveness probe
 
 
 def parse(argv: Sequence[str]) -> settings.OperatorSettings:
