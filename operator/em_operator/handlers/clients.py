@@ -7,10 +7,11 @@ which is how the tests' local control plane hands itself to the operator.
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from kubernetes import client, config, dynamic
+from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
 
@@ -20,7 +21,7 @@ class Clients:
     core: client.CoreV1Api
     apps: client.AppsV1Api
     batch: client.BatchV1Api
-    dynamic: dynamic.DynamicClient
+    custom: client.CustomObjectsApi
 
     def plain(self, obj: Any) -> dict[str, Any]:
         """A client model as the API's JSON (camelCase keys), for the pure converters."""
@@ -40,5 +41,14 @@ def get() -> Clients:
         core=client.CoreV1Api(api),
         apps=client.AppsV1Api(api),
         batch=client.BatchV1Api(api),
-        dynamic=dynamic.DynamicClient(api),  # type: ignore[no-untyped-call]
+        custom=client.CustomObjectsApi(api),
     )
+
+
+POOL_SIZE = 8  # within the client's connection pool (5 per CPU)
+
+
+@functools.cache
+def pool() -> ThreadPoolExecutor:
+    """For the reads and writes of one pass, which are independent of each other."""
+    return ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="em-api")

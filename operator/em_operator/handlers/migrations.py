@@ -17,6 +17,7 @@ from em_operator.runbook import jobs, naming, observed
 logger = logging.getLogger(__name__)
 
 JOB_ACTIONS = (jobs.MIGRATE, jobs.DOWNGRADE, jobs.SMOKE)
+JOB_NAME_LABEL = "job-name"  # set by the Job controller on its pods
 
 
 def termination_message(pods: Sequence[Mapping[str, Any]]) -> str:
@@ -48,16 +49,23 @@ def job_state(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> obse
 
 
 def read_jobs(api: clients_.Clients, market: naming.MarketRef) -> dict[str, observed.JobState]:
+    """The market's Jobs and their pods: two lists, however many Jobs the history holds."""
     selector = (
         f"{naming.LABEL_INSTANCE}={market.name[: naming.MAX_NAME]},"
         f"{naming.LABEL_COMPONENT} in ({','.join(JOB_ACTIONS)})"
     )
     found = api.batch.list_namespaced_job(market.namespace, label_selector=selector)
+    pods: dict[str, list[dict[str, Any]]] = {}
+    if found.items:
+        for pod in api.core.list_namespaced_pod(market.namespace, label_selector=selector).items:
+            plain = api.plain(pod)
+            owner = ((plain.get("metadata") or {}).get("labels") or {}).get(JOB_NAME_LABEL)
+            if owner:
+                pods.setdefault(str(owner), []).append(plain)
     result: dict[str, observed.JobState] = {}
     for job in found.items:
         if job.metadata is None or not job.metadata.name:
             continue
         name = str(job.metadata.name)
-        pods = api.core.list_namespaced_pod(market.namespace, label_selector=f"job-name={name}")
-        result[name] = job_state(api.plain(job), [api.plain(p) for p in pods.items])
+        result[name] = job_state(api.plain(job), pods.get(name, []))
     return result

@@ -17,7 +17,7 @@ from kubernetes.client.exceptions import ApiException
 
 from em_operator.handlers import clients as clients_
 from em_operator.handlers import migrations
-from em_operator.runbook import naming, observed, prerequisites, specs
+from em_operator.runbook import conditions, naming, observed, prerequisites, specs
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +31,16 @@ def workload_state(obj: Mapping[str, Any] | None, stateful: bool = False) -> obs
     current = (status.get("observedGeneration") or 0) >= generation
     if stateful:
         current = current and status.get("currentRevision") == status.get("updateRevision")
-    stuck = any(
-        c.get("type") == "Progressing"
-        and c.get("status") == "False"
-        and c.get("reason") == "ProgressDeadlineExceeded"
-        for c in status.get("conditions") or []
-    )
+    stuck_since = None
+    for cond in status.get("conditions") or []:
+        if (
+            current  # else the verdict is about the template this one replaced
+            and cond.get("type") == "Progressing"
+            and cond.get("status") == "False"
+            and cond.get("reason") == "ProgressDeadlineExceeded"
+        ):
+            stamp = cond.get("lastUpdateTime") or cond.get("lastTransitionTime")
+            stuck_since = conditions.parse_time(str(stamp)) if stamp else None
     return observed.WorkloadState(
         image=containers[0].get("image"),
         replicas=int(spec.get("replicas", 1)),
@@ -44,7 +48,7 @@ def workload_state(obj: Mapping[str, Any] | None, stateful: bool = False) -> obs
         ready=int(status.get("readyReplicas") or 0),
         available=int(status.get("availableReplicas") or 0),
         current=current,
-        deadline_exceeded=stuck,
+        stuck_since=stuck_since,
     )
 
 
@@ -64,37 +68,37 @@ def _read(call: Any, *args: Any) -> Any:
 def observe(
     api: clients_.Clients, market: naming.MarketRef, spec: specs.MarketSpec | None
 ) -> observed.Observed:
-    ns = market.namespace
-    secrets: dict[str, frozenset[str]] = {}
-    config_maps: dict[str, frozenset[str]] = {}
-    if spec is not None:
-        for name in prerequisites.referenced_secrets(spec):
-            found = _read(api.core.read_namespaced_secret, name, ns)
-            if found is not None:
-                secrets[name] = frozenset((found.data or {}).keys())
-        for name in prerequisites.referenced_config_maps(spec):
-            found = _read(api.core.read_namespaced_config_map, name, ns)
-            if found is not None:
-                config_maps[name] = frozenset((found.data or {}).keys())
-    app = _read(api.core.read_namespaced_secret, naming.app_secret(market), ns)
-    workloads = {
-        "backend": _read(
-            api.apps.read_namespaced_deployment, naming.component(market, "backend"), ns
-        ),
-        "reality": _read(
-            api.apps.read_namespaced_deployment, naming.component(market, "reality"), ns
-        ),
-        "orderbook": _read(
-            api.apps.read_namespaced_stateful_set, naming.component(market, "orderbook"), ns
-        ),
+    """All reads at once (a pass's latency is the slowest read, not their sum)."""
+    ns, pool = market.namespace, clients_.pool()
+    secret_names = prerequisites.referenced_secrets(spec) if spec is not None else []
+    map_names = prerequisites.referenced_config_maps(spec) if spec is not None else []
+    secrets = {n: pool.submit(_read, api.core.read_namespaced_secret, n, ns) for n in secret_names}
+    maps = {n: pool.submit(_read, api.core.read_namespaced_config_map, n, ns) for n in map_names}
+    app = pool.submit(_read, api.core.read_namespaced_secret, naming.app_secret(market), ns)
+    reads = {
+        "backend": (api.apps.read_namespaced_deployment, False),
+        "reality": (api.apps.read_namespaced_deployment, False),
+        "orderbook": (api.apps.read_namespaced_stateful_set, True),
     }
+    workloads = {
+        name: pool.submit(_read, call, naming.component(market, name), ns)
+        for name, (call, _) in reads.items()
+    }
+    jobs = pool.submit(migrations.read_jobs, api, market)
+    app_secret = app.result()
     return observed.Observed(
-        secrets=secrets,
-        config_maps=config_maps,
-        app_secret=None if app is None else decode(app.data),
+        secrets={n: _keys(f.result()) for n, f in secrets.items() if f.result() is not None},
+        config_maps={n: _keys(f.result()) for n, f in maps.items() if f.result() is not None},
+        app_secret=None if app_secret is None else decode(app_secret.data),
         workloads={
-            name: workload_state(None if obj is None else api.plain(obj), name == "orderbook")
-            for name, obj in workloads.items()
+            name: workload_state(
+                None if future.result() is None else api.plain(future.result()), reads[name][1]
+            )
+            for name, future in workloads.items()
         },
-        jobs=migrations.read_jobs(api, market),
+        jobs=jobs.result(),
     )
+
+
+def _keys(found: Any) -> frozenset[str]:
+    return frozenset((found.data or {}).keys())

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from em_operator.handlers import reconcile, rollback
+from em_operator.handlers import rollback, watching, worker
 
-__all__ = ["reconcile", "rollback"]
+__all__ = ["rollback", "watching", "worker"]

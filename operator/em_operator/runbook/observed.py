@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -44,7 +45,11 @@ class WorkloadState:
     ready: int = 0
     available: int = 0
     current: bool = True
-    deadline_exceeded: bool = False
+    # When the controller last said "ProgressDeadlineExceeded" about the current template.
+    # A time, not a flag: the verdict outlives a template change back to an older
+    # ReplicaSet (the controller keeps it until progress is seen), so only a verdict
+    # given after a rollout step started speaks about that step.
+    stuck_since: datetime | None = None
 
     @property
     def exists(self) -> bool:

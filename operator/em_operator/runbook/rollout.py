@@ -72,12 +72,13 @@ def maintenance(spec: specs.MarketSpec, rollout: Mapping[str, Any] | None) -> di
             "until": spec.maintenance.until,
             "reason": "Requested" if spec.maintenance.enabled else "Disabled",
         }
+    assert rollout is not None  # forced
+    target = rollout["fromVersion"] if rollout.get("failure") else rollout["version"]
     return {
         "enabled": True,
         "until": None,
         "reason": "Downgrade",
-        "message": f"Rolling back to version {serving_version(rollout, None)}; "
-        "trading resumes in a few minutes.",
+        "message": f"Rolling back to version {target}; trading resumes in a few minutes.",
     }
 
 

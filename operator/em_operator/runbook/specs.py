@@ -260,7 +260,7 @@ def _rollback(raw: Mapping[str, Any]) -> RollbackPolicy:
         raise errors.InvalidSpec(f"{path}.toRevision", "must be a revision number (1 or more)")
     return RollbackPolicy(
         automatic=_bool(raw, "automatic", path, True),
-        progress_deadline_seconds=_int(raw, "progressDeadlineSeconds", path, 600, 30, 86_400),
+        progress_deadline_seconds=_int(raw, "progressDeadlineSeconds", path, 600, 10, 86_400),
         smoke_test=_bool(raw, "smokeTest", path, True),
         to_revision=to_revision,
         allow_data_loss=_bool(raw, "allowDataLoss", path, False),

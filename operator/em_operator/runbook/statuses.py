@@ -66,14 +66,13 @@ def _summary(facts: Facts) -> tuple[str, conditions.Status, str, str]:
     if rollout is not None:
         step = str(rollout["step"])
         what = "Rolling back" if machine.rolling_back(rollout) else "Upgrading"
+        # An automatic rollback heads back to the version it came from.
+        target = rollout["fromVersion"] if rollout.get("failure") else rollout["version"]
         return (
             step,
             "False",
             step,
-            (
-                f"{what} to version {outcomes.serving_version(rollout, None)}"
-                f" as revision {rollout['revision']}: {step}"
-            ),
+            f"{what} to version {target} as revision {rollout['revision']}: {step}",
         )
     failure = machine.last_failure
     if failure is not None and machine.gated():

@@ -212,11 +212,7 @@ class Machine(Outcomes):
         started = conditions.parse_time(rollout.get("stepStartedAt")) or self.now
         elapsed = (self.now - started).total_seconds()
         deadline = self.spec.rollback.progress_deadline_seconds
-        stuck = [
-            c
-            for c in lagging
-            if self.world.workload(c).deadline_exceeded and self.world.workload(c).image == image
-        ]
+        stuck = [c for c in lagging if self._stuck(c, image, started)]
         if elapsed < deadline and not stuck:
             return self._wait(min(WAIT, deadline - elapsed + 1))
         detail = ", ".join(
@@ -227,6 +223,11 @@ class Machine(Outcomes):
             PROGRESS_DEADLINE_EXCEEDED,
             f"version {version} not available within {deadline}s: {detail}",
         )
+
+    def _stuck(self, component: str, image: str, started: datetime) -> bool:
+        state = self.world.workload(component)
+        since = state.stuck_since
+        return state.image == image and since is not None and since > started
 
     def _smoke_testing(self, rollout: dict[str, Any]) -> bool:
         version = str(self.serving(rollout))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 
 import kopf
 from aiohttp.test_utils import make_mocked_request
@@ -27,14 +28,14 @@ def test_deployment_state() -> None:
     assert state.rolled_out("em:1", 2) and state.serving()
     stale = observing.workload_state({**deployment(), "metadata": {"generation": 4}})
     assert not stale.current
-    stuck = observing.workload_state(
-        deployment(
-            conditions=[
-                {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}
-            ]
-        )
+    verdict = {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+               "lastUpdateTime": "2025-01-01T00:00:10Z"}  # fmt: skip
+    stuck = observing.workload_state(deployment(conditions=[verdict]))
+    assert stuck.stuck_since == datetime(2025, 1, 1, 0, 0, 10, tzinfo=UTC)
+    replaced = observing.workload_state(
+        {**deployment(conditions=[verdict]), "metadata": {"generation": 4}}
     )
-    assert stuck.deadline_exceeded
+    assert replaced.stuck_since is None  # that verdict was about the previous template
     assert observing.workload_state(None) == observed.WorkloadState()
 
 
@@ -79,12 +80,15 @@ def test_decode_app_secret() -> None:
     assert observing.decode(data) == {"JWT_SECRET": "s3cret"}
 
 
-def test_handlers_are_registered_for_the_market_resource() -> None:
-    assert registry.reconcile.on_change and registry.rollback.on_rollback_requested
-    handlers = kopf.get_default_registry()._changing.get_all_handlers()
-    ids = {str(h.id) for h in handlers}
-    assert any("on_change" in i for i in ids) and any("on_rollback_requested" in i for i in ids)
-    assert naming.PLURAL == "everythingmarkets"
+def test_handlers_are_registered_for_the_market_and_what_it_owns() -> None:
+    assert registry.worker.run_market and registry.rollback.on_rollback_requested
+    default = kopf.get_default_registry()
+    daemons = {str(h.id) for h in default._spawning.get_all_handlers()}
+    assert any("run_market" in i for i in daemons)
+    changing = {str(h.id) for h in default._changing.get_all_handlers()}
+    assert any("on_rollback_requested" in i for i in changing)
+    watched = {h.selector.any_name for h in default._watching.get_all_handlers() if h.selector}
+    assert {"deployments", "statefulsets", "jobs", "secrets", naming.PLURAL} <= watched
 
 
 async def test_metrics_endpoint_reports_the_phase_per_market() -> None:

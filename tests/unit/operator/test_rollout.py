@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from em_operator.runbook import migrations, naming, observed, rollout
 from tests.support.market_world import MarketWorld, base_spec
@@ -326,11 +327,25 @@ def test_deadline_exceeded_reported_by_a_workload_fails_before_the_clock_does() 
     upgraded(world, "1.1.0", "a1")
     state = world.workloads["backend"]
     world.workloads["backend"] = observed.WorkloadState(
-        image=state.image, replicas=state.replicas, deadline_exceeded=True
+        image=state.image, replicas=state.replicas, stuck_since=world.now + timedelta(seconds=1)
     )
     world.reconcile()
     assert world.status["phase"] == "RollingBack"
     assert "backend 0/2 available" in world.status["rollout"]["failure"]["message"]
+
+
+def test_a_deadline_verdict_from_before_the_step_is_not_about_it() -> None:
+    """The Deployment controller keeps ProgressDeadlineExceeded after a rollback to an
+    older ReplicaSet until progress is seen; that must not fail the rollback at once."""
+    world = MarketWorld()
+    world.install("1.0.0", "a1")
+    upgraded(world, "1.1.0", "a1")
+    state = world.workloads["backend"]
+    world.workloads["backend"] = observed.WorkloadState(
+        image=state.image, replicas=state.replicas, stuck_since=world.now - timedelta(seconds=5)
+    )
+    world.reconcile()
+    assert world.status["phase"] == "RollingOut" and "failure" not in world.status["rollout"]
 
 
 def test_maintenance_from_the_spec_is_reported_and_handed_to_the_plan() -> None:
