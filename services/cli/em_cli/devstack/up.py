@@ -122,6 +122,7 @@ def start(state: Path, environ: Mapping[str, str]) -> Stack:
             print(f"starting NATS JetStream on {port} ...", flush=True)
             stack.nats = NatsServer(state / "nats", port, state / "logs" / "nats.log").start()
             env["NATS_URL"] = stack.nats.url
+        stack.record()
         print("migrating the database ...", flush=True)
         from em_common import migrating
 
@@ -160,6 +161,7 @@ def _start_services(stack: Stack) -> None:
             log_path=stack.state / "logs" / f"{service.name}.log",
         ).start()
         stack.children.append(child)
+        stack.record()
         processes.wait_http(child, f"http://127.0.0.1:{port}{service.health_path}", 60)
         print(f"  {service.name:<10} http://localhost:{port}", flush=True)
 
