@@ -201,28 +201,55 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[str, Any]]:
 
 @contextlib.asynccontextmanager
 async def running_stack(
-    database_url: str, nats_url: str, *, orderbook: bool = True, **extra: Any
+    database_url: str,
+    nats_url: str,
+    *,
+    orderbook: bool = True,
+    real_orderbook: bool = False,
+    **extra: Any,
 ) -> AsyncIterator[Stack]:
+    """The backend under uvicorn with an orderbook: the protocol stand-in by default, the
+    real journaled orderbook service (in-process, real gRPC over loopback) on request."""
     nc = await messaging.connect(nats_url, name="pytest-trading")
     await empty_streams(nc)
-    standin = await OrderbookStandIn(nc).start() if orderbook else None
-    addr = standin.addr if standin else f"127.0.0.1:{ports.free_port()}"
-    settings = settings_for(database_url, nats_url, addr, **extra)
-    try:
-        async with (
-            serving(settings) as (base_url, app),
-            httpx.AsyncClient(base_url=base_url, timeout=30) as client,
-        ):
-            yield Stack(base_url, database_url, settings, app, standin, client, nc)
-    finally:
-        if standin is not None:
-            await standin.stop()
-        await nc.drain()
+    async with contextlib.AsyncExitStack() as exits:
+        standin: OrderbookStandIn | None = None
+        if real_orderbook:
+            from em_orderbook import serving as orderbook_serving
+            from tests.support import orderbook as orderbook_support
+
+            config = orderbook_support.settings(
+                database_url, nats_url, orderbook_support.unique("J")
+            )
+            run = await exits.enter_async_context(orderbook_serving.running(config))
+            addr = run.target
+        elif orderbook:
+            standin = await OrderbookStandIn(nc).start()
+            exits.push_async_callback(standin.stop)
+            addr = standin.addr
+        else:
+            addr = f"127.0.0.1:{ports.free_port()}"
+        settings = settings_for(database_url, nats_url, addr, **extra)
+        try:
+            async with (
+                serving(settings) as (base_url, app),
+                httpx.AsyncClient(base_url=base_url, timeout=30) as client,
+            ):
+                yield Stack(base_url, database_url, settings, app, standin, client, nc)
+        finally:
+            await nc.drain()
 
 
 @pytest.fixture
 async def stack(database_url: str, nats_url: str) -> AsyncIterator[Stack]:
     async with running_stack(database_url, nats_url) as running:
+        yield running
+
+
+@pytest.fixture
+async def real_stack(database_url: str, nats_url: str) -> AsyncIterator[Stack]:
+    """The backend against the real orderbook service."""
+    async with running_stack(database_url, nats_url, real_orderbook=True) as running:
         yield running
 
 
