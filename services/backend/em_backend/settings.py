@@ -33,12 +33,13 @@ class Settings(common_settings.BaseServiceSettings):
     """Backend settings (`em backend`); see services/backend/README.md for each variable."""
 
     required_secrets: ClassVar[tuple[str, ...]] = (
+        "database_url",
         "reality_api_secret",
         "admin_api_key",
         "jwt_secret",
     )
 
-    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/everything_market"
+    database_url: str = ""
     nats_url: str = "nats://127.0.0.1:4222"
     orderbook_addr: str = "127.0.0.1:50051"
 

@@ -44,11 +44,18 @@ class BaseServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_secrets(self) -> Self:
+        if self.is_development:
+            return self
+        bad = []
         for name in self.required_secrets:
             raw = getattr(self, name)
             value = raw.get_secret_value() if isinstance(raw, SecretStr) else str(raw or "")
-            if is_placeholder(value) and not self.is_development:
-                raise ValueError(f"{name.upper()} is missing or a placeholder")
+            if is_placeholder(value):
+                bad.append(name.upper())
+        if len(bad) == 1:
+            raise ValueError(f"{bad[0]} is missing or a placeholder")
+        if bad:
+            raise ValueError(f"{', '.join(bad)} are missing or placeholders")
         return self
 
 

@@ -68,6 +68,7 @@ async def test_placeholder_secret_refused_outside_development() -> None:
     env = {
         **os.environ,
         "EM_ENV": "production",
+        "DATABASE_URL": "postgresql://127.0.0.1:1/market",
         "ADMIN_API_KEY": "changethis",
         "REALITY_API_SECRET": "x" * 20,
         "JWT_SECRET": "y" * 20,

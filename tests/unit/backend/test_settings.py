@@ -13,6 +13,7 @@ NOW = datetime(2030, 1, 1, tzinfo=UTC)
 def make(**kwargs: object) -> Settings:
     base: dict[str, object] = {
         "em_env": "production",
+        "database_url": "postgresql://db/market",
         "reality_api_secret": "current-reality",
         "admin_api_key": "current-admin",
         "jwt_secret": "a-jwt-secret",
