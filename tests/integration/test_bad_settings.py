@@ -34,6 +34,7 @@ def _run(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ),
         ("orderbook", {}, "DATABASE_URL"),
         ("reality", {"DATABASE_URL": "postgresql://db/x"}, "REALITY_API_SECRET"),
+        ("reality", {"REALITY_API_SECRET": "a-real-secret-value"}, "DATABASE_URL"),
         ("migrate", {}, "DATABASE_URL"),
     ],
 )

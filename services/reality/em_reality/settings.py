@@ -11,7 +11,7 @@ from em_common import settings
 
 
 class RealitySettings(settings.BaseServiceSettings):
-    required_secrets: ClassVar[tuple[str, ...]] = ("reality_api_secret",)
+    required_secrets: ClassVar[tuple[str, ...]] = ("database_url", "reality_api_secret")
 
     database_url: str = ""
     nats_url: str = "nats://127.0.0.1:4222"
