@@ -20,11 +20,19 @@ def binary() -> str:
 
 
 class NatsServer:
-    def __init__(self, data_dir: Path, port: int | None = None, log_path: Path | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        log_path: Path | None = None,
+        *,
+        die_with_parent: bool = False,
+    ):
         self.data_dir = data_dir
         self.port = port or ports.free_port()
         self.log_path = log_path
         self.proc: processes.Managed | None = None
+        self.die_with_parent = die_with_parent
 
     @property
     def url(self) -> str:
@@ -36,7 +44,9 @@ class NatsServer:
             binary(), "-js", "-a", "127.0.0.1", "-p", str(self.port),
             "-sd", str(self.data_dir), "--server_name", "em-dev",
         ]  # fmt: skip
-        self.proc = processes.Managed("nats", argv, log_path=self.log_path).start()
+        self.proc = processes.Managed(
+            "nats", argv, log_path=self.log_path, die_with_parent=self.die_with_parent
+        ).start()
         deadline_err = None
         try:
             ports.wait_listening(self.port, timeout)

@@ -78,10 +78,14 @@ def free_port() -> int:
         return port
 
 
+# Resolved once here, not in the child: loading a library between fork and exec can deadlock
+# or crash when another thread (gRPC, asyncio executors) held a lock at fork time.
+_prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+
 def _die_with_parent() -> None:
     """Runs in the child before exec: SIGQUIT (immediate shutdown) if the test process dies."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGQUIT)
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGQUIT)
 
 
 @dataclass

@@ -20,11 +20,15 @@ logger = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
 
 
+# Resolved once here: the child runs between fork and exec, where loading a library (dlopen
+# takes locks another thread may hold) can crash it.
+_prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+
 def _die_with_parent() -> None:
     """In the child before exec: get SIGTERM when the parent dies, even by SIGKILL, so a
-    crashed `make up` or test never leaves a service behind."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    crashed `make up` never leaves a service behind."""
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Managed:
@@ -38,12 +42,16 @@ class Managed:
         env: Mapping[str, str] | None = None,
         log_path: Path | None = None,
         cwd: Path | None = None,
+        die_with_parent: bool = False,
     ) -> None:
         self.name = name
         self.argv = list(argv)
         self.env = dict(env) if env is not None else None
         self.log_path = log_path
         self.cwd = cwd
+        # Linux delivers the death signal when the *thread* that started the child exits, so
+        # only callers that start children from their main thread (`make up`) opt in.
+        self.die_with_parent = die_with_parent
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Managed:
@@ -57,7 +65,7 @@ class Managed:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=_die_with_parent if self.die_with_parent else None,
             )
         finally:
             if self.log_path:

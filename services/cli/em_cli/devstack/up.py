@@ -120,7 +120,9 @@ def start(state: Path, environ: Mapping[str, str]) -> Stack:
         if not env.get("NATS_URL"):
             port = _port(env, "NATS_PORT", 4222)
             print(f"starting NATS JetStream on {port} ...", flush=True)
-            stack.nats = NatsServer(state / "nats", port, state / "logs" / "nats.log").start()
+            stack.nats = NatsServer(
+                state / "nats", port, state / "logs" / "nats.log", die_with_parent=True
+            ).start()
             env["NATS_URL"] = stack.nats.url
         stack.record()
         print("migrating the database ...", flush=True)
@@ -159,6 +161,7 @@ def _start_services(stack: Stack) -> None:
             [sys.executable, "-m", "em_cli.main", *service.argv],
             env=env,
             log_path=stack.state / "logs" / f"{service.name}.log",
+            die_with_parent=True,
         ).start()
         stack.children.append(child)
         stack.record()
