@@ -7,7 +7,6 @@ with PR_SET_PDEATHSIG, so even a test runner killed with SIGKILL leaves no orpha
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import http.client
 import logging
 import os
@@ -20,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from em_cli.devstack import processes
+
 logger = logging.getLogger(__name__)
 
-_PR_SET_PDEATHSIG = 1
 _STOP_GRACE = 15.0
 _TOOL_TIMEOUT = 180.0
 _used_ports: set[int] = set()
@@ -38,9 +38,7 @@ class ToolError(RuntimeError):
         self.result = result
 
 
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+_die_with_parent = processes.die_with_parent(signal.SIGKILL)
 
 
 def free_port() -> int:

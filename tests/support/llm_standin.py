@@ -25,6 +25,8 @@ from typing import Any, Self
 import pytest
 from aiohttp import web
 
+from tests.support import aiohttp_serving
+
 DEFAULT_ANSWER: dict[str, Any] = {
     "summary": "Stand-in summary of the article.",
     "impact_suggestion": 0.5,
@@ -78,13 +80,7 @@ class LlmStandIn:
     async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._completions)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self._port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._runner, self._port = await aiohttp_serving.start(app, self.host)
         return self
 
     async def __aexit__(

@@ -20,6 +20,8 @@ from typing import Self
 import pytest
 from aiohttp import web
 
+from tests.support import aiohttp_serving
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reality"
 TYPES = {".xml": "application/rss+xml", ".html": "text/html; charset=utf-8"}
 
@@ -72,13 +74,7 @@ class NewsSite:
     async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_get("/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._runner, self.port = await aiohttp_serving.start(app, self.host)
         return self
 
     async def __aexit__(

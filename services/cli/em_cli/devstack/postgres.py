@@ -14,7 +14,6 @@ Databases are cheap here: one template migrated to head per session, and `CREATE
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import hashlib
 import importlib.util
 import logging
@@ -22,7 +21,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import tempfile
@@ -35,12 +33,13 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from em_cli.devstack import ports, processes
+
 logger = logging.getLogger(__name__)
 
 SUPERUSER = "postgres"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
-_PR_SET_PDEATHSIG = 1
 # Postgres refuses to run as root; as root we run it as this unprivileged account.
 RUN_AS_WHEN_ROOT = os.environ.get("EM_PG_RUN_AS", "nobody")
 
@@ -69,23 +68,6 @@ def bin_dir() -> Path:
     if not (path / "postgres").is_file() or not (path / "initdb").is_file():
         raise PrerequisiteMissing(f"no initdb/postgres binaries in {path}")
     return path
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-# Resolved once here, not in the child: loading a library between fork and exec can deadlock
-# or crash when another thread (gRPC, asyncio executors) held a lock at fork time.
-_prctl = ctypes.CDLL(None, use_errno=True).prctl
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGQUIT (immediate shutdown) if the test process dies."""
-    _prctl(_PR_SET_PDEATHSIG, signal.SIGQUIT)
 
 
 @dataclass
@@ -306,7 +288,7 @@ def _start_postmaster(
     # The port is free when chosen but may be taken before postgres binds it: retry a few times.
     last: PostgresStartError | None = None
     for _attempt in range(3):
-        port = free_port()
+        port = ports.free_port()
         log = open(base / "postgres.log", "ab")  # noqa: SIM115 - handed to the child
         run_as.chown(base / "postgres.log")
         argv = [str(binaries / "postgres"), "-D", str(base / "data"), "-p", str(port)]
@@ -321,7 +303,7 @@ def _start_postmaster(
             settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
         for setting in settings:
             argv += ["-c", setting]
-        preexec: Callable[[], None] = _die_with_parent
+        preexec: Callable[[], None] = processes.die_with_parent(signal.SIGQUIT)
         try:
             process = subprocess.Popen(  # type: ignore[call-overload]
                 argv,

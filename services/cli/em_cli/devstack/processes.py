@@ -18,17 +18,19 @@ logger = logging.getLogger(__name__)
 
 
 _PR_SET_PDEATHSIG = 1
-
-
 # Resolved once here: the child runs between fork and exec, where loading a library (dlopen
 # takes locks another thread may hold) can crash it.
 _prctl = ctypes.CDLL(None, use_errno=True).prctl
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGTERM when the parent dies, even by SIGKILL, so a
-    crashed `make up` never leaves a service behind."""
-    _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None]:
+    """A `preexec_fn` making the child receive `sig` when the thread that started it dies,
+    even by SIGKILL, so a crashed parent never leaves a server behind."""
+
+    def preexec() -> None:
+        _prctl(_PR_SET_PDEATHSIG, sig)
+
+    return preexec
 
 
 class Managed:
@@ -65,7 +67,7 @@ class Managed:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent if self.die_with_parent else None,
+                preexec_fn=die_with_parent() if self.die_with_parent else None,
             )
         finally:
             if self.log_path:
