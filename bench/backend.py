@@ -5,8 +5,8 @@ runs in production), plus a trivial FastAPI endpoint served by uvicorn the same 
 baseline. The load generator is a minimal keep-alive HTTP/1.1 client (32 connections) so the
 client, not the server, is not what gets measured.
 
-The orderbook is the protocol stand-in (tests/support/orderbook_standin.py) until the real
-one lands on this branch. Orders are measured twice, one trader per connection, each
+The orderbook is the real one (`em orderbook`: journal on JetStream, outputs follower in a
+child process), started the way `make up` starts it. Orders are measured twice, one trader per connection, each
 request with its own client_order_id:
 - `orders_post`: resting limit buys (reservation row and ledger legs, gRPC PlaceOrder, the
   answer recorded) - the durable order path;
@@ -106,6 +106,32 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time of a process and all its descendants (PostgreSQL's backends, the orderbook's
+    outputs follower); this process alone for itself (everything else is its descendant)."""
+    if root == os.getpid():
+        return cpu_seconds(root)
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, ppid in parents.items() if ppid in tree} - tree
+        tree |= more
+        grew = bool(more)
+    total = 0.0
+    for pid in tree:
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            continue
+    return total
+
+
 async def _status(reader: asyncio.StreamReader) -> int:
     head = await reader.readuntil(b"\r\n\r\n")
     length = 0
@@ -117,14 +143,17 @@ async def _status(reader: asyncio.StreamReader) -> int:
 
 
 async def order_load(
-    port: int, tokens: list[str], body: Callable[[int, int], dict[str, Any]], backend_pid: int
+    port: int,
+    tokens: list[str],
+    body: Callable[[int, int], dict[str, Any]],
+    roots: dict[str, int],
 ) -> dict[str, Any]:
     """POST /api/v1/orders from one connection per trader; CPU and statuses included."""
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     start = time.perf_counter()
     record_from, stop_at = start + WARMUP_S, start + WARMUP_S + ORDERS_DURATION_S
-    cpu_before = cpu_seconds(backend_pid)
+    cpu_before = {name: tree_cpu_seconds(pid) for name, pid in roots.items()}
 
     async def connection(index: int) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -148,18 +177,18 @@ async def order_load(
             writer.close()
 
     await asyncio.gather(*(connection(i) for i in range(len(tokens))))
-    cpu = cpu_seconds(backend_pid) - cpu_before
+    cpu = {name: tree_cpu_seconds(pid) - cpu_before[name] for name, pid in roots.items()}
     latencies.sort()
     sent = len(latencies)
+    # the warm-up second's requests are not in `rps` but did spend CPU
+    per_order = 1000 / max(1, sent * (WARMUP_S + ORDERS_DURATION_S) / ORDERS_DURATION_S)
     return {
         "rps": round(sent / ORDERS_DURATION_S, 1),
         "p50_ms": round(latencies[sent // 2] * 1000, 2),
         "p99_ms": round(latencies[int(sent * 0.99)] * 1000, 2),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        # includes the warm-up second's requests, which are not in `rps`
-        "backend_cpu_ms_per_order": round(
-            cpu * 1000 / max(1, sent * (WARMUP_S + ORDERS_DURATION_S) / ORDERS_DURATION_S), 2
-        ),
+        "backend_cpu_ms_per_order": round(cpu["backend"] * per_order, 2),
+        "cpu_ms_per_order": {name: round(used * per_order, 3) for name, used in cpu.items()},
     }
 
 
@@ -178,7 +207,7 @@ async def traders(base: str, count: int, prefix: str) -> list[str]:
         return list(await asyncio.gather(*(one(i) for i in range(count))))
 
 
-async def orders(base: str, port: int, backend_pid: int) -> dict[str, dict[str, Any]]:
+async def orders(base: str, port: int, roots: dict[str, int]) -> dict[str, dict[str, Any]]:
     def resting(i: int, k: int) -> dict[str, Any]:
         return {
             "symbol": "ELON", "side": "buy", "type": "limit", "price": "1.00",
@@ -191,8 +220,8 @@ async def orders(base: str, port: int, backend_pid: int) -> dict[str, dict[str, 
             "price": "50.00", "quantity": 1, "client_order_id": f"x{i}-{k}",
         }  # fmt: skip
 
-    rest = await order_load(port, await traders(base, CONNECTIONS, "r"), resting, backend_pid)
-    cross = await order_load(port, await traders(base, CONNECTIONS, "x"), crossing, backend_pid)
+    rest = await order_load(port, await traders(base, CONNECTIONS, "r"), resting, roots)
+    cross = await order_load(port, await traders(base, CONNECTIONS, "x"), crossing, roots)
     return {"resting": rest, "crossing": cross}
 
 
@@ -319,13 +348,21 @@ async def ws_fanout(base: str, port: int) -> dict[str, float]:
     }
 
 
+def nats_pid(server: nats_server.NatsServer) -> int:
+    assert server.proc is not None and server.proc.proc is not None
+    return server.proc.proc.pid
+
+
 def spawn(
     args: list[str], env: dict[str, str], log: Path, cwd: Path | None = None
 ) -> subprocess.Popen[bytes]:
     return subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=cwd)
 
 
-async def main() -> dict[str, Any]:
+PARTS = ("reads", "orders", "ingest", "ws")
+
+
+async def main(parts: tuple[str, ...] = PARTS) -> dict[str, Any]:
     load_avg = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="em-bench-backend-"))
     pg = postgres.start(work / "pg")
@@ -335,18 +372,23 @@ async def main() -> dict[str, Any]:
         url = pg.create_database("bench")
         migrating.upgrade(url, "head")
         port, trivial_port, grpc_port = ports.free_port(), ports.free_port(), ports.free_port()
-        pythonpath = os.pathsep.join(
-            str(ROOT / p) for p in (".", "services/common", "services/backend", "services/cli")
-        )
+        ob_http = ports.free_port()
         procs.append(
             spawn(
-                [sys.executable, "-m", "tests.support.orderbook_standin",
-                 "--nats", nats.url, "--port", str(grpc_port)],
-                {**os.environ, "PYTHONPATH": pythonpath},
+                [sys.executable, "-m", "em_cli.main", "orderbook"],
+                {
+                    **os.environ,
+                    "EM_ENV": "production",
+                    "DATABASE_URL": url,
+                    "NATS_URL": nats.url,
+                    "ORDERBOOK_BIND": "127.0.0.1",
+                    "ORDERBOOK_GRPC_PORT": str(grpc_port),
+                    "ORDERBOOK_HTTP_PORT": str(ob_http),
+                    "LOG_LEVEL": "WARNING",
+                },
                 work / "orderbook.log",
-                cwd=ROOT,
             )
-        )  # fmt: skip
+        )
         ports.wait_listening(grpc_port, 60)
         env = {
             **os.environ,
@@ -402,26 +444,36 @@ async def main() -> dict[str, Any]:
                 )
                 created.raise_for_status()
         trivial = await load(trivial_port, "/ping")
-        reads = await load(port, "/api/v1/stocks/ELON/final")
-        reads["ratio_to_trivial"] = round(reads["rps"] / trivial["rps"], 3)
-        backend_pid = procs[1].pid
-        placed = await orders(base, port, backend_pid)
-        for figure in placed.values():
-            figure["ratio_to_trivial"] = round(figure["rps"] / trivial["rps"], 3)
-            figure["p99_ratio_to_trivial"] = round(figure["p99_ms"] / trivial["p99_ms"], 1)
-        ingest = await ingest_rate(nats.url)
-        fanout = await ws_fanout(base, port)
+        figures: dict[str, Any] = {}
+        if "reads" in parts:
+            reads = await load(port, "/api/v1/stocks/ELON/final")
+            reads["ratio_to_trivial"] = round(reads["rps"] / trivial["rps"], 3)
+            figures["final_get"] = reads
+        if "orders" in parts:
+            roots = {
+                "backend": procs[1].pid,
+                "orderbook": procs[0].pid,
+                "postgres": pg.process.pid,
+                "nats": nats_pid(nats),
+                "bench_client": os.getpid(),
+            }
+            placed = await orders(base, port, roots)
+            for figure in placed.values():
+                figure["ratio_to_trivial"] = round(figure["rps"] / trivial["rps"], 3)
+                figure["p99_ratio_to_trivial"] = round(figure["p99_ms"] / trivial["p99_ms"], 1)
+            figures["orders_post"] = placed["resting"]
+            figures["orders_crossing_post"] = placed["crossing"]
+        if "ingest" in parts:
+            figures["ingest_events_per_s"] = await ingest_rate(nats.url)
+        if "ws" in parts:
+            figures["ws_fanout"] = await ws_fanout(base, port)
         return {
             "bench": "backend",
             "cpus": os.cpu_count(),
             "trivial_get": trivial,
-            "final_get": reads,
-            "orders_post": placed["resting"],
-            "orders_crossing_post": placed["crossing"],
-            "orderbook": "stand-in (tests/support/orderbook_standin.py); real one not on branch",
+            **figures,
+            "orderbook": "em orderbook (journaled on JetStream, outputs follower process)",
             "load_avg": round(load_avg, 2),
-            "ingest_events_per_s": ingest,
-            "ws_fanout": fanout,
             "targets": {
                 "final_get_rps": 2000,
                 "final_get_p99_ms": 20,
@@ -441,4 +493,7 @@ async def main() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main())))
+    chosen = tuple(sys.argv[1:]) or PARTS
+    if unknown := set(chosen) - set(PARTS):
+        sys.exit(f"unknown part(s) {sorted(unknown)}; choose from {list(PARTS)}")
+    print(json.dumps(asyncio.run(main(chosen))))

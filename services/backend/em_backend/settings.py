@@ -75,6 +75,8 @@ class Settings(common_settings.BaseServiceSettings):
     # PostgreSQL connection per request costs more than the request).
     db_pool_size: int = Field(40, ge=1, le=500)
     db_max_overflow: int = Field(20, ge=0, le=500)
+    # Each of the order path's two plain connection pools (durable, relaxed commits).
+    db_order_pool_size: int = Field(16, ge=1, le=200)
 
     # Traders and trading (services/backend/README.md, "Trading").
     jwt_expire_minutes: int = Field(30, ge=1, le=24 * 60)

@@ -93,6 +93,7 @@ async def running(settings: Settings) -> AsyncIterator[Runtime]:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        pool_pre_ping=False,
     )
     sessions = db.make_sessionmaker(engine)
     nc = await messaging.connect(settings.nats_url, name="em-backend")
