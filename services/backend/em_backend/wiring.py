@@ -19,6 +19,7 @@ from em_backend import control as control_mod
 from em_backend.api.routes import (
     admin_stocks,
     auth,
+    feed,
     health,
     market,
     orders,
@@ -60,6 +61,7 @@ def routers() -> list[APIRouter]:
         admin_stocks.router,
         review.router,
         reality.router,
+        feed.router,
         updates.router,
         auth.router,
         orders.router,
