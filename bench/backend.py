@@ -6,15 +6,20 @@ baseline. The load generator is a minimal keep-alive HTTP/1.1 client (32 connect
 client, not the server, is not what gets measured.
 
 The orderbook is the real one (`em orderbook`: journal on JetStream, outputs follower in a
-child process), started the way `make up` starts it. Orders are measured twice, one trader per connection, each
+child process), started the way `make up` starts it. Orders are measured three ways, each
 request with its own client_order_id:
-- `orders_post`: resting limit buys (reservation row and ledger legs, gRPC PlaceOrder, the
-  answer recorded) - the durable order path;
-- `orders_crossing_post`: half the connections buy and half sell at one price, so most
-  orders trade and are settled inside the request (positions, collateral, ledger).
-Each also reports the backend's own latency histogram (bucket bounds) and the CPU time the
-backend process spent per request, a figure that does not depend on how busy the machine
-is (`load_avg`).
+- `orders_post`: resting limit buys, closed loop (one trader per connection, 32 of them,
+  each sending its next order when the last is answered): the most the order path can do.
+  Reservation row and ledger legs, gRPC PlaceOrder, the answer recorded.
+- `orders_crossing_post`: the same with half the connections buying and half selling at
+  one price, so most orders trade and are settled inside the request.
+- `orders_post_at_target_rate`: resting buys offered at the target rate (800/s) in an
+  open loop, latency counted from when each request was due: what a trader sees when
+  that many orders arrive. (A closed loop at saturation only measures its own queue:
+  32 connections at 800/s mean 40 ms by Little's law, whatever the server does.)
+The closed loops report the CPU each process spent per order (backend, orderbook with its
+outputs follower, PostgreSQL, NATS, this client), figures that do not depend on how busy
+the machine is (`load_avg`).
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ CONNECTIONS = 32
 DURATION_S = 5.0
 WARMUP_S = 1.0
 ORDERS_DURATION_S = 5.0
+ORDERS_TARGET_RPS = 800.0
+RATE_TRADERS = 64
 PASSWORD = "bench password 123"
 INGEST_EVENTS = 2000
 WS_CLIENTS = 1000
@@ -160,15 +167,8 @@ async def order_load(
         n = 0
         try:
             while (now := time.perf_counter()) < stop_at:
-                payload = json.dumps(body(index, n)).encode()
+                writer.write(_order_request(tokens[index], body(index, n)))
                 n += 1
-                writer.write(
-                    b"POST /api/v1/orders HTTP/1.1\r\nHost: bench\r\n"
-                    b"Content-Type: application/json\r\n"
-                    + f"Authorization: Bearer {tokens[index]}\r\n".encode()
-                    + f"Content-Length: {len(payload)}\r\n\r\n".encode()
-                    + payload
-                )
                 status = await _status(reader)
                 if now >= record_from:
                     latencies.append(time.perf_counter() - now)
@@ -189,6 +189,74 @@ async def order_load(
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "backend_cpu_ms_per_order": round(cpu["backend"] * per_order, 2),
         "cpu_ms_per_order": {name: round(used * per_order, 3) for name, used in cpu.items()},
+    }
+
+
+def _order_request(token: str, body: dict[str, Any]) -> bytes:
+    payload = json.dumps(body).encode()
+    return (
+        b"POST /api/v1/orders HTTP/1.1\r\nHost: bench\r\n"
+        b"Content-Type: application/json\r\n"
+        + f"Authorization: Bearer {token}\r\n".encode()
+        + f"Content-Length: {len(payload)}\r\n\r\n".encode()
+        + payload
+    )
+
+
+async def order_rate(
+    port: int,
+    tokens: list[str],
+    body: Callable[[int, int], dict[str, Any]],
+    rate: float,
+) -> dict[str, Any]:
+    """POST /api/v1/orders at a fixed offered rate (open loop), the way traders arrive.
+
+    Each request is due at start + i/rate and its latency counts from then, so time spent
+    waiting for a free connection is charged to the server (no coordinated omission). One
+    keep-alive connection per trader; a request waits for its trader's connection.
+    """
+    conns = [await asyncio.open_connection("127.0.0.1", port) for _ in tokens]
+    free: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(len(tokens)):
+        free.put_nowait(index)
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    counts = [0] * len(tokens)
+    start = time.perf_counter()
+    record_from = start + WARMUP_S
+    total = int(rate * (WARMUP_S + ORDERS_DURATION_S))
+
+    async def one(due: float) -> None:
+        index = await free.get()
+        reader, writer = conns[index]
+        counts[index] += 1
+        writer.write(_order_request(tokens[index], body(index, counts[index])))
+        status = await _status(reader)
+        free.put_nowait(index)
+        if due >= record_from:
+            latencies.append(time.perf_counter() - due)
+            statuses[status] += 1
+
+    pending: set[asyncio.Task[None]] = set()
+    for i in range(total):
+        due = start + i / rate
+        if (ahead := due - time.perf_counter()) > 0:
+            await asyncio.sleep(ahead)
+        task = asyncio.create_task(one(due))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    await asyncio.gather(*pending)
+    elapsed = time.perf_counter() - record_from
+    for _, writer in conns:
+        writer.close()
+    latencies.sort()
+    done = len(latencies)
+    return {
+        "offered_rps": rate,
+        "rps": round(done / elapsed, 1),
+        "p50_ms": round(latencies[done // 2] * 1000, 2),
+        "p99_ms": round(latencies[int(done * 0.99)] * 1000, 2),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
     }
 
 
@@ -222,7 +290,10 @@ async def orders(base: str, port: int, roots: dict[str, int]) -> dict[str, dict[
 
     rest = await order_load(port, await traders(base, CONNECTIONS, "r"), resting, roots)
     cross = await order_load(port, await traders(base, CONNECTIONS, "x"), crossing, roots)
-    return {"resting": rest, "crossing": cross}
+    offered = await order_rate(
+        port, await traders(base, RATE_TRADERS, "o"), resting, ORDERS_TARGET_RPS
+    )
+    return {"resting": rest, "crossing": cross, "offered": offered}
 
 
 def event(symbol: str, source: str, impact: str = "0.01") -> dict[str, Any]:
@@ -463,6 +534,7 @@ async def main(parts: tuple[str, ...] = PARTS) -> dict[str, Any]:
                 figure["p99_ratio_to_trivial"] = round(figure["p99_ms"] / trivial["p99_ms"], 1)
             figures["orders_post"] = placed["resting"]
             figures["orders_crossing_post"] = placed["crossing"]
+            figures["orders_post_at_target_rate"] = placed["offered"]
         if "ingest" in parts:
             figures["ingest_events_per_s"] = await ingest_rate(nats.url)
         if "ws" in parts:
