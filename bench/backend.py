@@ -477,6 +477,7 @@ async def main(parts: tuple[str, ...] = PARTS) -> dict[str, Any]:
             "AUTH_RATE_PER_MINUTE": "100000",
             "ORDER_BURST": "100000",
             "ORDER_RATE_PER_SECOND": "100000",
+            "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "1"),
         }
         procs.append(
             spawn(

@@ -58,6 +58,9 @@ class Settings(common_settings.BaseServiceSettings):
     host: str = Field("0.0.0.0", validation_alias=AliasChoices("backend_host", "host"))
     port: int = Field(8000, ge=0, le=65535, validation_alias=AliasChoices("backend_port", "port"))
     drain_seconds: float = Field(10.0, ge=0)
+    # Worker processes sharing the listening socket (each a whole backend: its own event
+    # loop, pools and stream consumers, like a replica). One per core the pod may use.
+    web_concurrency: int = Field(1, ge=1, le=64)
 
     orderbook_timeout_ms: int = Field(200, ge=10, le=200)
     orderbook_breaker_failures: int = Field(3, ge=1)
