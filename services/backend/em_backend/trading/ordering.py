@@ -32,6 +32,7 @@ from em_backend import errors
 from em_backend.db import tables
 from em_backend.db.rawpool import RawPool
 from em_backend.domain import reservations
+from em_backend.market.batching import OrderRefused, PlaceBatcher
 from em_backend.market.orderbook import OrderbookClient
 from em_backend.models import trading as models
 from em_backend.store import hotpath
@@ -105,6 +106,7 @@ class Orders:
         self.sessions = sessions
         self.durable = durable
         self.relaxed = relaxed
+        self.placer = PlaceBatcher(orderbook, deadline=timeout_seconds)
         self.orderbook = orderbook
         self.publish = publish
         self.metrics = metrics
@@ -198,9 +200,7 @@ class Orders:
 
     async def _send(self, row: order_store.OrderRow, *, retry: bool) -> Placed:
         try:
-            resp = await self.orderbook.call(
-                "PlaceOrder", place_request(row), deadline=self.timeout
-            )
+            resp = await self.placer.place(place_request(row))
         except errors.OrderbookUnavailable as exc:
             if never_sent(exc):
                 await self._abandon(row, "orderbook unavailable")
@@ -213,10 +213,10 @@ class Orders:
                 "the orderbook did not confirm the order in time; retry with the same "
                 "client_order_id to learn its outcome"
             ) from exc
-        except grpc_aio.AioRpcError as exc:
-            await self._abandon(row, exc.details() or exc.code().name)
+        except OrderRefused as exc:
+            await self._abandon(row, exc.details)
             self.metrics.orders.labels("refused").inc()
-            raise errors.Invalid(f"the orderbook refused the order: {exc.details()}") from exc
+            raise errors.Invalid(f"the orderbook refused the order: {exc.details}") from exc
         order = await self.acknowledge(row, resp)
         self.metrics.orders.labels(order.status).inc()
         fills = [

@@ -81,6 +81,7 @@ class Trading:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self.feed.stop()
+        await self.orders.placer.close()
         await self._durable.close()
         await self._relaxed.close()
 
