@@ -6,6 +6,7 @@ own symbols, because the NATS server and its MARKET stream are shared by the ses
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -13,8 +14,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import grpc
+from nats.aio.client import Client as Nats
+from nats.js import errors as js_errors
 
-from em_orderbook import serving
+from em_orderbook import recovering, serving
 from em_orderbook.settings import OrderbookSettings
 from everything_market.v1 import orderbook_pb2 as pb
 from everything_market.v1 import orderbook_pb2_grpc as pb_grpc
@@ -39,6 +42,18 @@ def settings(database_url: str, nats_url: str, journal: str, **extra: Any) -> Or
         "em_env": "test",
     } | extra
     return OrderbookSettings(**values)
+
+
+async def forget_journal(nc: Nats, journal: str, shards: int = 1) -> None:
+    """Delete a stopped test shard's journal streams and snapshot bucket: the session's NATS
+    server would otherwise keep one set per test."""
+    js = nc.jetstream()
+    for shard in range(shards):
+        stream, _, bucket = recovering.names(journal, shard)
+        with contextlib.suppress(js_errors.NotFoundError):
+            await js.delete_stream(stream)
+    with contextlib.suppress(js_errors.NotFoundError):
+        await js.delete_key_value(bucket)
 
 
 @asynccontextmanager
