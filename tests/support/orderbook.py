@@ -17,7 +17,7 @@ import grpc
 from nats.aio.client import Client as Nats
 from nats.js import errors as js_errors
 
-from em_orderbook import recovering, serving
+from em_orderbook import following, recovering, serving
 from em_orderbook.settings import OrderbookSettings
 from everything_market.v1 import orderbook_pb2 as pb
 from everything_market.v1 import orderbook_pb2_grpc as pb_grpc
@@ -54,6 +54,19 @@ async def forget_journal(nc: Nats, journal: str, shards: int = 1) -> None:
             await js.delete_stream(stream)
     with contextlib.suppress(js_errors.NotFoundError):
         await js.delete_key_value(bucket)
+
+
+@asynccontextmanager
+async def outputs(config: OrderbookSettings) -> AsyncIterator[following.OutputsFollower]:
+    """Shard 0's outputs follower on its own, as `em orderbook --role outputs` runs it next
+    to a matcher started with `orderbook_outputs="external"`."""
+    follower = following.OutputsFollower(config, 0)
+    try:
+        await follower.start()
+        yield follower
+        await follower.drain(config.orderbook_drain_seconds)
+    finally:
+        await follower.close()
 
 
 @asynccontextmanager

@@ -37,6 +37,7 @@ from em_common import contracts, messaging
 from em_orderbook import serving as orderbook_serving
 from tests.support import orderbook as orderbook_support
 from tests.support.orderbook_standin import OrderbookStandIn
+from tests.support.slow_link import SlowLink
 
 ADMIN_KEY = "test-admin-key-0123456789abcdef0123456789"
 JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789abcdef"
@@ -106,6 +107,7 @@ class Stack:
     client: httpx.AsyncClient
     nc: Nats
     orderbook: orderbook_serving.Running | None = None
+    link: SlowLink | None = None
     traders: list[Trader] = field(default_factory=list)
     _orderbook_exits: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
@@ -240,10 +242,15 @@ async def running_stack(
     nats_url: str,
     *,
     orderbook: OrderbookKind = "real",
+    orderbook_settings: dict[str, Any] | None = None,
+    slow_link: bool = False,
     **extra: Any,
 ) -> AsyncIterator[Stack]:
     """The backend under uvicorn with an orderbook: the real journaled service (in-process,
-    real gRPC over loopback, its own journal), the protocol stand-in, or none at all."""
+    real gRPC over loopback, its own journal; `orderbook_settings` override its settings),
+    the protocol stand-in, or none at all. With `slow_link` the backend reaches it through
+    a relay whose answers the test can hold back (`stack.link`). `extra` are backend
+    settings."""
     nc = await messaging.connect(nats_url, name="pytest-trading")
     await empty_streams(nc)
     ob_exits = contextlib.AsyncExitStack()
@@ -255,7 +262,9 @@ async def running_stack(
             if orderbook == "real":
                 journal = orderbook_support.unique("J")
                 ob_exits.push_async_callback(orderbook_support.forget_journal, nc, journal)
-                config = orderbook_support.settings(database_url, nats_url, journal)
+                config = orderbook_support.settings(
+                    database_url, nats_url, journal, **(orderbook_settings or {})
+                )
                 run = await ob_exits.enter_async_context(orderbook_serving.running(config))
                 addr = run.target
             elif orderbook == "standin":
@@ -264,6 +273,11 @@ async def running_stack(
                 addr = standin.addr
             else:
                 addr = f"127.0.0.1:{ports.free_port()}"
+            link: SlowLink | None = None
+            if slow_link:
+                link = await SlowLink(addr).start()
+                exits.push_async_callback(link.stop)
+                addr = link.addr
             settings = settings_for(database_url, nats_url, addr, **extra)
             async with (
                 serving(settings) as (base_url, app),
@@ -278,6 +292,7 @@ async def running_stack(
                     client,
                     nc,
                     orderbook=run,
+                    link=link,
                     _orderbook_exits=ob_exits,
                 )
     finally:

@@ -1,5 +1,6 @@
-"""Orderbook down: order endpoints answer 503 with a clear message and reserve nothing;
-every read keeps answering."""
+"""Orderbook down (never there: a closed port; or the real service stopping mid-session):
+order endpoints answer 503 with a clear message and reserve nothing; every read keeps
+answering."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from tests.support.trading_stack import Stack, check_invariants, running_stack
 async def test_orders_503_reads_200_when_the_orderbook_is_down(
     database_url: str, nats_url: str
 ) -> None:
-    async with running_stack(database_url, nats_url, orderbook=False) as stack:
+    async with running_stack(database_url, nats_url, orderbook="down") as stack:
         await stack.list_symbol("ELON")
         alice = await stack.trader()
         for _ in range(5):  # the first calls fail on the wire, later ones on the open breaker
@@ -37,12 +38,11 @@ async def test_orders_503_reads_200_when_the_orderbook_is_down(
 
 
 async def test_orderbook_stopping_mid_session(stack: Stack) -> None:
-    assert stack.standin is not None
     await stack.list_symbol("ELON")
     alice = await stack.trader()
     resting = await alice.order(symbol="ELON", side="sell", price="80.00", quantity=1)
     assert resting.status_code == 201
-    await stack.standin.stop()
+    await stack.stop_orderbook()  # drains and stops, as on SIGTERM
     resp = await alice.order(symbol="ELON", side="buy", price="10.00", quantity=1)
     assert resp.status_code == 503, resp.text
     cancel = await stack.client.delete(
