@@ -18,6 +18,7 @@ from nats.aio.client import Client as Nats
 from nats.js import errors as js_errors
 
 from em_orderbook import following, recovering, serving
+from em_orderbook.service import OrderbookService
 from em_orderbook.settings import OrderbookSettings
 from everything_market.v1 import orderbook_pb2 as pb
 from everything_market.v1 import orderbook_pb2_grpc as pb_grpc
@@ -54,6 +55,33 @@ async def forget_journal(nc: Nats, journal: str, shards: int = 1) -> None:
             await js.delete_stream(stream)
     with contextlib.suppress(js_errors.NotFoundError):
         await js.delete_key_value(bucket)
+
+
+class Shard:
+    """A running real orderbook shard that a test may stop before its end (it drains and
+    stops as on SIGTERM); otherwise it stops when its `served` block ends."""
+
+    def __init__(self, run: serving.Running, exits: contextlib.AsyncExitStack) -> None:
+        self.run = run
+        self._exits = exits
+
+    @property
+    def addr(self) -> str:
+        return self.run.target
+
+    @property
+    def service(self) -> OrderbookService:
+        return self.run.service
+
+    async def stop(self) -> None:
+        await self._exits.aclose()
+
+
+@asynccontextmanager
+async def served(config: OrderbookSettings) -> AsyncIterator[Shard]:
+    async with contextlib.AsyncExitStack() as exits:
+        run = await exits.enter_async_context(serving.running(config))
+        yield Shard(run, exits)
 
 
 @asynccontextmanager
