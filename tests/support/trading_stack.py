@@ -251,6 +251,7 @@ async def running_stack(
     the protocol stand-in, or none at all. With `slow_link` the backend reaches it through
     a relay whose answers the test can hold back (`stack.link`). `extra` are backend
     settings."""
+    before = asyncio.all_tasks()
     nc = await messaging.connect(nats_url, name="pytest-trading")
     await empty_streams(nc)
     ob_exits = contextlib.AsyncExitStack()
@@ -297,6 +298,10 @@ async def running_stack(
                 )
     finally:
         await nc.drain()
+    # Everything stopped cleanly: the backend, the orderbook, its outputs follower.
+    await asyncio.sleep(0)
+    leaked = asyncio.all_tasks() - before - {asyncio.current_task()}
+    assert not leaked, f"tasks left running after the stack stopped: {leaked}"
 
 
 @pytest.fixture
