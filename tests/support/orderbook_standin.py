@@ -1,9 +1,9 @@
-"""A stand-in orderbook for backend tests: the real proto over real loopback gRPC.
+"""A stand-in orderbook: the real proto over real loopback gRPC, with a tiny matcher.
 
-The integrator replaces it with the real orderbook server once that exists. Two uses:
-- pricing tests pin a symbol's GetPressure answer with `set_pressure()` and assert on what
-  the backend does with it, never on this server's behaviour;
-- trading tests use its tiny matcher, described below.
+No test uses it any more: the backend, trading and browser tests run the real orderbook
+service (tests/support/orderbook.py), with real faults (tests/support/slow_link.py). Its
+one remaining user is bench/backend.py (`python -m tests.support.orderbook_standin`), until
+that benchmark moves to the real service as well.
 
 The matcher: the real gRPC contract over a tiny in-memory book.
 

@@ -6,10 +6,12 @@ emptied so no earlier test's trades reach this one, and an orderbook journal of 
 no earlier test's books either). Helpers register traders, list symbols through the admin
 API and wait for settlement with a deadline (never a sleep).
 
-`running_stack(..., orderbook="standin")` swaps in the protocol stand-in
-(tests/support/orderbook_standin.py) for the few tests that need a fault the real service
-cannot be made to produce (an answer scripted to arrive late); `orderbook="down"` points the
-backend at a closed port.
+Faults are real too: `running_stack(..., orderbook="down")` points the backend at a closed
+port, `stack.stop_orderbook()` stops the service mid-test, `slow_link=True` puts a relay
+between backend and orderbook whose answers the test can hold back (a client deadline
+expires after the order was placed), and `orderbook_settings={"orderbook_outputs":
+"external"}` runs the matcher without its outputs follower (tests start one when they want
+the MARKET stream to catch up: `orderbook_support.outputs`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ from em_cli.devstack import ports
 from em_common import contracts, messaging
 from em_orderbook import serving as orderbook_serving
 from tests.support import orderbook as orderbook_support
-from tests.support.orderbook_standin import OrderbookStandIn
 from tests.support.slow_link import SlowLink
 
 ADMIN_KEY = "test-admin-key-0123456789abcdef0123456789"
@@ -103,7 +104,6 @@ class Stack:
     database_url: str
     settings: Settings
     app: Any
-    standin: OrderbookStandIn | None
     client: httpx.AsyncClient
     nc: Nats
     orderbook: orderbook_serving.Running | None = None
@@ -112,7 +112,7 @@ class Stack:
     _orderbook_exits: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     async def stop_orderbook(self) -> None:
-        """Take the orderbook away mid-test (the real one drains and stops, as on SIGTERM)."""
+        """Take the orderbook away mid-test (it drains and stops, as on SIGTERM)."""
         await self._orderbook_exits.aclose()
         self.orderbook = None
 
@@ -233,7 +233,7 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[str, Any]]:
             await asyncio.wait_for(task, 15)
 
 
-OrderbookKind = Literal["real", "standin", "down"]
+OrderbookKind = Literal["real", "down"]
 
 
 @contextlib.asynccontextmanager
@@ -246,11 +246,10 @@ async def running_stack(
     slow_link: bool = False,
     **extra: Any,
 ) -> AsyncIterator[Stack]:
-    """The backend under uvicorn with an orderbook: the real journaled service (in-process,
-    real gRPC over loopback, its own journal; `orderbook_settings` override its settings),
-    the protocol stand-in, or none at all. With `slow_link` the backend reaches it through
-    a relay whose answers the test can hold back (`stack.link`). `extra` are backend
-    settings."""
+    """The backend under uvicorn with the real journaled orderbook (in-process, real gRPC
+    over loopback, its own journal; `orderbook_settings` override its settings) or with none
+    at all. With `slow_link` the backend reaches it through a relay whose answers the test
+    can hold back (`stack.link`). `extra` are backend settings."""
     before = asyncio.all_tasks()
     nc = await messaging.connect(nats_url, name="pytest-trading")
     await empty_streams(nc)
@@ -258,7 +257,6 @@ async def running_stack(
     try:
         async with contextlib.AsyncExitStack() as exits:
             exits.push_async_callback(ob_exits.aclose)
-            standin: OrderbookStandIn | None = None
             run: orderbook_serving.Running | None = None
             if orderbook == "real":
                 journal = orderbook_support.unique("J")
@@ -268,10 +266,6 @@ async def running_stack(
                 )
                 run = await ob_exits.enter_async_context(orderbook_serving.running(config))
                 addr = run.target
-            elif orderbook == "standin":
-                standin = await OrderbookStandIn(nc).start()
-                ob_exits.push_async_callback(standin.stop)
-                addr = standin.addr
             else:
                 addr = f"127.0.0.1:{ports.free_port()}"
             link: SlowLink | None = None
@@ -289,7 +283,6 @@ async def running_stack(
                     database_url,
                     settings,
                     app,
-                    standin,
                     client,
                     nc,
                     orderbook=run,

@@ -32,7 +32,7 @@ async def orders_in_book(stack: Stack, account_id: int) -> list[tuple[str, str]]
 def settlements(stack: Stack) -> float:
     """Trades the MARKET consumer handled (settled by it, or found already settled)."""
     metric = stack.runtime.trading.metrics.settlements  # type: ignore[union-attr]
-    return sum(metric.labels(outcome)._value.get() for outcome in ("settled", "duplicate"))
+    return float(sum(metric.labels(o)._value.get() for o in ("settled", "duplicate")))
 
 
 async def test_retry_with_the_same_client_order_id_creates_nothing_new(stack: Stack) -> None:
@@ -59,9 +59,7 @@ async def test_retry_with_the_same_client_order_id_creates_nothing_new(stack: St
 async def test_retry_after_a_timeout_finds_the_order_placed_once(
     database_url: str, nats_url: str
 ) -> None:
-    async with running_stack(
-        database_url, nats_url, slow_link=True, order_timeout_ms=300
-    ) as stack:
+    async with running_stack(database_url, nats_url, slow_link=True, order_timeout_ms=300) as stack:
         await stack.list_symbol("ELON")
         alice = await stack.trader()
         assert stack.link is not None
