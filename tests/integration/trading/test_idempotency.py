@@ -86,6 +86,52 @@ async def test_retry_after_a_timeout_finds_the_order_placed_once(
         check_invariants(stack)
 
 
+async def test_timeout_on_an_order_that_traded_settles_it_once(
+    database_url: str, nats_url: str
+) -> None:
+    """The trade reaches the MARKET stream before the backend knows the order's id: the
+    stream's copy waits (redelivered) until the retry's answer links and settles it."""
+    async with running_stack(database_url, nats_url, slow_link=True, order_timeout_ms=300) as stack:
+        await stack.list_symbol("ELON")
+        alice, bob = await stack.trader(), await stack.trader()
+        assert stack.link is not None
+        resting = await bob.order(symbol="ELON", side="sell", price="60.00", quantity=2)
+        assert resting.status_code == 201, resting.text
+        stack.link.hold()
+        body = {"symbol": "ELON", "side": "buy", "price": "65.00", "quantity": 3}
+        body["client_order_id"] = "x-1"
+        timed_out = await alice.order(**body)
+        assert timed_out.status_code == 503, timed_out.text
+        await until(lambda: stack.sql("SELECT count(*) FROM trades") == [(1,)], 10, "the trade")
+        metric = stack.runtime.trading.metrics.settlements  # type: ignore[union-attr]
+        await until(lambda: metric.labels("not_linked")._value.get() >= 1, 10, "the stream copy")
+        assert stack.sql("SELECT count(*) FROM settled_trades") == [(0,)]
+
+        stack.link.release()
+        retried = await alice.order(**body)
+        assert retried.status_code == 201, retried.text
+        got = retried.json()
+        assert (got["status"], got["duplicate"], got["reserved"]) == (
+            "partially_filled",
+            True,
+            "65.00",
+        )
+        assert [(f["price"], f["quantity"]) for f in got["fills"]] == [("60.00", 2)]
+        await stack.settled(1)
+        await until(lambda: metric.labels("duplicate")._value.get() == 1, 10, "the redelivery")
+        assert stack.sql("SELECT count(*) FROM settled_trades") == [(1,)]
+        # 3 x 65.00 reserved; 2 filled at 60.00 (10.00 of price improvement back), 1 rests.
+        alice_now = await alice.get("/api/v1/portfolio")
+        assert (alice_now["cash"], alice_now["reserved"]) == ("9815.00", "65.00")
+        assert [(p["quantity"], p["cost_basis"]) for p in alice_now["positions"]] == [(2, "120.00")]
+        bob_now = await bob.get("/api/v1/portfolio")
+        assert (bob_now["cash"], bob_now["collateral"]) == ("10040.00", "80.00")
+        # The redelivered copy also repriced: 0.6 * 60 + 0.4 * 50.
+        final = (await stack.client.get("/api/v1/stocks/ELON/final")).json()
+        assert (final["market_price"], final["final_price"]) == ("60.00", "56.00")
+        check_invariants(stack)
+
+
 async def test_reconciler_resolves_an_order_nobody_retried(
     database_url: str, nats_url: str
 ) -> None:
