@@ -5,16 +5,21 @@ runs in production), plus a trivial FastAPI endpoint served by uvicorn the same 
 baseline. The load generator is a minimal keep-alive HTTP/1.1 client (32 connections) so the
 client, not the server, is not what gets measured.
 
-The orderbook is the protocol stand-in (tests/support/orderbook_standin.py) until the real
-one lands on this branch. Orders are measured twice, one trader per connection, each
+The orderbook is the real one (`em orderbook`: journal on JetStream, outputs follower in a
+child process), started the way `make up` starts it. Orders are measured three ways, each
 request with its own client_order_id:
-- `orders_post`: resting limit buys (reservation row and ledger legs, gRPC PlaceOrder, the
-  answer recorded) - the durable order path;
-- `orders_crossing_post`: half the connections buy and half sell at one price, so most
-  orders trade and are settled inside the request (positions, collateral, ledger).
-Each also reports the backend's own latency histogram (bucket bounds) and the CPU time the
-backend process spent per request, a figure that does not depend on how busy the machine
-is (`load_avg`).
+- `orders_post`: resting limit buys, closed loop (one trader per connection, 32 of them,
+  each sending its next order when the last is answered): the most the order path can do.
+  Reservation row and ledger legs, gRPC PlaceOrder, the answer recorded.
+- `orders_crossing_post`: the same with half the connections buying and half selling at
+  one price, so most orders trade and are settled inside the request.
+- `orders_post_at_target_rate`: resting buys offered at the target rate (800/s) in an
+  open loop, latency counted from when each request was due: what a trader sees when
+  that many orders arrive. (A closed loop at saturation only measures its own queue:
+  32 connections at 800/s mean 40 ms by Little's law, whatever the server does.)
+The closed loops report the CPU each process spent per order (backend, orderbook with its
+outputs follower, PostgreSQL, NATS, this client), figures that do not depend on how busy
+the machine is (`load_avg`).
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ CONNECTIONS = 32
 DURATION_S = 5.0
 WARMUP_S = 1.0
 ORDERS_DURATION_S = 5.0
+ORDERS_TARGET_RPS = 800.0
+RATE_TRADERS = 64
 PASSWORD = "bench password 123"
 INGEST_EVENTS = 2000
 WS_CLIENTS = 1000
@@ -106,6 +113,32 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time of a process and all its descendants (PostgreSQL's backends, the orderbook's
+    outputs follower); this process alone for itself (everything else is its descendant)."""
+    if root == os.getpid():
+        return cpu_seconds(root)
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, ppid in parents.items() if ppid in tree} - tree
+        tree |= more
+        grew = bool(more)
+    total = 0.0
+    for pid in tree:
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            continue
+    return total
+
+
 async def _status(reader: asyncio.StreamReader) -> int:
     head = await reader.readuntil(b"\r\n\r\n")
     length = 0
@@ -117,29 +150,25 @@ async def _status(reader: asyncio.StreamReader) -> int:
 
 
 async def order_load(
-    port: int, tokens: list[str], body: Callable[[int, int], dict[str, Any]], backend_pid: int
+    port: int,
+    tokens: list[str],
+    body: Callable[[int, int], dict[str, Any]],
+    roots: dict[str, int],
 ) -> dict[str, Any]:
     """POST /api/v1/orders from one connection per trader; CPU and statuses included."""
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     start = time.perf_counter()
     record_from, stop_at = start + WARMUP_S, start + WARMUP_S + ORDERS_DURATION_S
-    cpu_before = cpu_seconds(backend_pid)
+    cpu_before = {name: tree_cpu_seconds(pid) for name, pid in roots.items()}
 
     async def connection(index: int) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         n = 0
         try:
             while (now := time.perf_counter()) < stop_at:
-                payload = json.dumps(body(index, n)).encode()
+                writer.write(_order_request(tokens[index], body(index, n)))
                 n += 1
-                writer.write(
-                    b"POST /api/v1/orders HTTP/1.1\r\nHost: bench\r\n"
-                    b"Content-Type: application/json\r\n"
-                    + f"Authorization: Bearer {tokens[index]}\r\n".encode()
-                    + f"Content-Length: {len(payload)}\r\n\r\n".encode()
-                    + payload
-                )
                 status = await _status(reader)
                 if now >= record_from:
                     latencies.append(time.perf_counter() - now)
@@ -148,18 +177,86 @@ async def order_load(
             writer.close()
 
     await asyncio.gather(*(connection(i) for i in range(len(tokens))))
-    cpu = cpu_seconds(backend_pid) - cpu_before
+    cpu = {name: tree_cpu_seconds(pid) - cpu_before[name] for name, pid in roots.items()}
     latencies.sort()
     sent = len(latencies)
+    # the warm-up second's requests are not in `rps` but did spend CPU
+    per_order = 1000 / max(1, sent * (WARMUP_S + ORDERS_DURATION_S) / ORDERS_DURATION_S)
     return {
         "rps": round(sent / ORDERS_DURATION_S, 1),
         "p50_ms": round(latencies[sent // 2] * 1000, 2),
         "p99_ms": round(latencies[int(sent * 0.99)] * 1000, 2),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        # includes the warm-up second's requests, which are not in `rps`
-        "backend_cpu_ms_per_order": round(
-            cpu * 1000 / max(1, sent * (WARMUP_S + ORDERS_DURATION_S) / ORDERS_DURATION_S), 2
-        ),
+        "backend_cpu_ms_per_order": round(cpu["backend"] * per_order, 2),
+        "cpu_ms_per_order": {name: round(used * per_order, 3) for name, used in cpu.items()},
+    }
+
+
+def _order_request(token: str, body: dict[str, Any]) -> bytes:
+    payload = json.dumps(body).encode()
+    return (
+        b"POST /api/v1/orders HTTP/1.1\r\nHost: bench\r\n"
+        b"Content-Type: application/json\r\n"
+        + f"Authorization: Bearer {token}\r\n".encode()
+        + f"Content-Length: {len(payload)}\r\n\r\n".encode()
+        + payload
+    )
+
+
+async def order_rate(
+    port: int,
+    tokens: list[str],
+    body: Callable[[int, int], dict[str, Any]],
+    rate: float,
+) -> dict[str, Any]:
+    """POST /api/v1/orders at a fixed offered rate (open loop), the way traders arrive.
+
+    Each request is due at start + i/rate and its latency counts from then, so time spent
+    waiting for a free connection is charged to the server (no coordinated omission). One
+    keep-alive connection per trader; a request waits for its trader's connection.
+    """
+    conns = [await asyncio.open_connection("127.0.0.1", port) for _ in tokens]
+    free: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(len(tokens)):
+        free.put_nowait(index)
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    counts = [0] * len(tokens)
+    start = time.perf_counter()
+    record_from = start + WARMUP_S
+    total = int(rate * (WARMUP_S + ORDERS_DURATION_S))
+
+    async def one(due: float) -> None:
+        index = await free.get()
+        reader, writer = conns[index]
+        counts[index] += 1
+        writer.write(_order_request(tokens[index], body(index, counts[index])))
+        status = await _status(reader)
+        free.put_nowait(index)
+        if due >= record_from:
+            latencies.append(time.perf_counter() - due)
+            statuses[status] += 1
+
+    pending: set[asyncio.Task[None]] = set()
+    for i in range(total):
+        due = start + i / rate
+        if (ahead := due - time.perf_counter()) > 0:
+            await asyncio.sleep(ahead)
+        task = asyncio.create_task(one(due))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    await asyncio.gather(*pending)
+    elapsed = time.perf_counter() - record_from
+    for _, writer in conns:
+        writer.close()
+    latencies.sort()
+    done = len(latencies)
+    return {
+        "offered_rps": rate,
+        "rps": round(done / elapsed, 1),
+        "p50_ms": round(latencies[done // 2] * 1000, 2),
+        "p99_ms": round(latencies[int(done * 0.99)] * 1000, 2),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
     }
 
 
@@ -178,7 +275,7 @@ async def traders(base: str, count: int, prefix: str) -> list[str]:
         return list(await asyncio.gather(*(one(i) for i in range(count))))
 
 
-async def orders(base: str, port: int, backend_pid: int) -> dict[str, dict[str, Any]]:
+async def orders(base: str, port: int, roots: dict[str, int]) -> dict[str, dict[str, Any]]:
     def resting(i: int, k: int) -> dict[str, Any]:
         return {
             "symbol": "ELON", "side": "buy", "type": "limit", "price": "1.00",
@@ -191,9 +288,12 @@ async def orders(base: str, port: int, backend_pid: int) -> dict[str, dict[str, 
             "price": "50.00", "quantity": 1, "client_order_id": f"x{i}-{k}",
         }  # fmt: skip
 
-    rest = await order_load(port, await traders(base, CONNECTIONS, "r"), resting, backend_pid)
-    cross = await order_load(port, await traders(base, CONNECTIONS, "x"), crossing, backend_pid)
-    return {"resting": rest, "crossing": cross}
+    rest = await order_load(port, await traders(base, CONNECTIONS, "r"), resting, roots)
+    cross = await order_load(port, await traders(base, CONNECTIONS, "x"), crossing, roots)
+    offered = await order_rate(
+        port, await traders(base, RATE_TRADERS, "o"), resting, ORDERS_TARGET_RPS
+    )
+    return {"resting": rest, "crossing": cross, "offered": offered}
 
 
 def event(symbol: str, source: str, impact: str = "0.01") -> dict[str, Any]:
@@ -319,13 +419,21 @@ async def ws_fanout(base: str, port: int) -> dict[str, float]:
     }
 
 
+def nats_pid(server: nats_server.NatsServer) -> int:
+    assert server.proc is not None and server.proc.proc is not None
+    return server.proc.proc.pid
+
+
 def spawn(
     args: list[str], env: dict[str, str], log: Path, cwd: Path | None = None
 ) -> subprocess.Popen[bytes]:
     return subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=cwd)
 
 
-async def main() -> dict[str, Any]:
+PARTS = ("reads", "orders", "ingest", "ws")
+
+
+async def main(parts: tuple[str, ...] = PARTS) -> dict[str, Any]:
     load_avg = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="em-bench-backend-"))
     pg = postgres.start(work / "pg")
@@ -335,18 +443,23 @@ async def main() -> dict[str, Any]:
         url = pg.create_database("bench")
         migrating.upgrade(url, "head")
         port, trivial_port, grpc_port = ports.free_port(), ports.free_port(), ports.free_port()
-        pythonpath = os.pathsep.join(
-            str(ROOT / p) for p in (".", "services/common", "services/backend", "services/cli")
-        )
+        ob_http = ports.free_port()
         procs.append(
             spawn(
-                [sys.executable, "-m", "tests.support.orderbook_standin",
-                 "--nats", nats.url, "--port", str(grpc_port)],
-                {**os.environ, "PYTHONPATH": pythonpath},
+                [sys.executable, "-m", "em_cli.main", "orderbook"],
+                {
+                    **os.environ,
+                    "EM_ENV": "production",
+                    "DATABASE_URL": url,
+                    "NATS_URL": nats.url,
+                    "ORDERBOOK_BIND": "127.0.0.1",
+                    "ORDERBOOK_GRPC_PORT": str(grpc_port),
+                    "ORDERBOOK_HTTP_PORT": str(ob_http),
+                    "LOG_LEVEL": "WARNING",
+                },
                 work / "orderbook.log",
-                cwd=ROOT,
             )
-        )  # fmt: skip
+        )
         ports.wait_listening(grpc_port, 60)
         env = {
             **os.environ,
@@ -364,6 +477,7 @@ async def main() -> dict[str, Any]:
             "AUTH_RATE_PER_MINUTE": "100000",
             "ORDER_BURST": "100000",
             "ORDER_RATE_PER_SECOND": "100000",
+            "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "1"),
         }
         procs.append(
             spawn(
@@ -402,26 +516,37 @@ async def main() -> dict[str, Any]:
                 )
                 created.raise_for_status()
         trivial = await load(trivial_port, "/ping")
-        reads = await load(port, "/api/v1/stocks/ELON/final")
-        reads["ratio_to_trivial"] = round(reads["rps"] / trivial["rps"], 3)
-        backend_pid = procs[1].pid
-        placed = await orders(base, port, backend_pid)
-        for figure in placed.values():
-            figure["ratio_to_trivial"] = round(figure["rps"] / trivial["rps"], 3)
-            figure["p99_ratio_to_trivial"] = round(figure["p99_ms"] / trivial["p99_ms"], 1)
-        ingest = await ingest_rate(nats.url)
-        fanout = await ws_fanout(base, port)
+        figures: dict[str, Any] = {}
+        if "reads" in parts:
+            reads = await load(port, "/api/v1/stocks/ELON/final")
+            reads["ratio_to_trivial"] = round(reads["rps"] / trivial["rps"], 3)
+            figures["final_get"] = reads
+        if "orders" in parts:
+            roots = {
+                "backend": procs[1].pid,
+                "orderbook": procs[0].pid,
+                "postgres": pg.process.pid,
+                "nats": nats_pid(nats),
+                "bench_client": os.getpid(),
+            }
+            placed = await orders(base, port, roots)
+            for figure in placed.values():
+                figure["ratio_to_trivial"] = round(figure["rps"] / trivial["rps"], 3)
+                figure["p99_ratio_to_trivial"] = round(figure["p99_ms"] / trivial["p99_ms"], 1)
+            figures["orders_post"] = placed["resting"]
+            figures["orders_crossing_post"] = placed["crossing"]
+            figures["orders_post_at_target_rate"] = placed["offered"]
+        if "ingest" in parts:
+            figures["ingest_events_per_s"] = await ingest_rate(nats.url)
+        if "ws" in parts:
+            figures["ws_fanout"] = await ws_fanout(base, port)
         return {
             "bench": "backend",
             "cpus": os.cpu_count(),
             "trivial_get": trivial,
-            "final_get": reads,
-            "orders_post": placed["resting"],
-            "orders_crossing_post": placed["crossing"],
-            "orderbook": "stand-in (tests/support/orderbook_standin.py); real one not on branch",
+            **figures,
+            "orderbook": "em orderbook (journaled on JetStream, outputs follower process)",
             "load_avg": round(load_avg, 2),
-            "ingest_events_per_s": ingest,
-            "ws_fanout": fanout,
             "targets": {
                 "final_get_rps": 2000,
                 "final_get_p99_ms": 20,
@@ -441,4 +566,7 @@ async def main() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main())))
+    chosen = tuple(sys.argv[1:]) or PARTS
+    if unknown := set(chosen) - set(PARTS):
+        sys.exit(f"unknown part(s) {sorted(unknown)}; choose from {list(PARTS)}")
+    print(json.dumps(asyncio.run(main(chosen))))

@@ -153,3 +153,43 @@ def test_validation_errors_become_field_names(modules: Page) -> None:
         {"field": "", "message": "a limit order needs a price"},
         {"field": "range", "message": "Input should be '1h'"},
     ]
+
+
+def test_an_event_from_the_api_and_live_messages_is_one_entry(modules: Page) -> None:
+    got = run(
+        modules,
+        "views/events.js",
+        """const state = await import('/ui/js/state.js');
+        const list = [];
+        const item = {
+          event_id: 'evt-1', applied_at: '2030-01-02T10:00:00Z', timestamp: '2030-01-02T09:59:00Z',
+          summary: 'Launch', reviewed: false, impact_points: '6.25',
+          sources: [{id: 'wire', url: 'https://wire.example/1', trust: 0.8}],
+          changes: [{symbol: 'ELON', old_score: '50.00', new_score: '56.25', delta: '6.25'}],
+        };
+        const older = {...item, event_id: 'evt-0', applied_at: '2030-01-02T09:00:00Z', changes: []};
+        for (const e of [m.apiEvent(older), m.apiEvent(item)]) {
+          state.upsertEvent(list, e.event_id, e.patch, e.changes);
+        }
+        const live = (symbol, previous, now) => m.liveEvent({
+          type: 'reality_update', symbol, previous, reality_score: now, delta: '6.25',
+          event_id: 'evt-1', summary: 'Launch', ts: '2030-01-02T10:00:01Z',
+        });
+        for (const e of [live('ELON', '50.00', '56.25'), live('AI_INDEX', '50.00', '53.13'),
+                         live('ELON', '50.00', '56.25')]) {
+          state.upsertEvent(list, e.event_id, e.patch, e.changes);
+        }
+        state.upsertEvent(list, 'evt-1', {sources: [{id: 'wire'}]}, []);  // the audit trail
+        return [list.map((e) => e.event_id), list[0].changes.map((c) => c.symbol),
+                list[0].sources[0].url, list[0].impact, list[0].status,
+                m.safeUrl('javascript:alert(1)'), m.safeUrl('https://a.example/x')];""",
+    )
+    assert got == [
+        ["evt-1", "evt-0"],
+        ["ELON", "AI_INDEX"],
+        "https://wire.example/1",
+        "6.25",
+        "applied",
+        None,
+        "https://a.example/x",
+    ]

@@ -38,7 +38,7 @@ def _model_tables() -> set[str]:
 
 
 def test_history_has_one_head() -> None:
-    assert migrating.heads() == ["0003"]
+    assert migrating.heads() == ["0004"]
 
 
 def test_upgrade_downgrade_upgrade_round_trip(empty_database_url: str) -> None:
@@ -138,17 +138,29 @@ def test_data_losing_revisions_follow_the_database(
 ) -> None:
     assert migrating.data_losing_revisions(None) == ["0003", "0002", "0001"]
     assert migrating.data_losing_revisions(database_url) == ["0003", "0002", "0001"]
-    assert migrating.data_losing_revisions(database_url, "-1") == ["0003"]
+    # 0004 only adds an index: stepping back over it loses nothing.
+    assert migrating.data_losing_revisions(database_url, "-1") == []
+    assert migrating.data_losing_revisions(database_url, "-2") == ["0003"]
     assert migrating.data_losing_revisions(database_url, "0003") == []
     assert migrating.data_losing_revisions(database_url, "0001") == ["0003", "0002"]
     assert migrating.data_losing_revisions(empty_database_url) == []
+
+
+def test_index_only_revision_downgrades_without_permission(database_url: str) -> None:
+    migrating.downgrade(database_url, "0003")
+    assert migrating.current(database_url) == "0003"
+    with psycopg.connect(database_url) as conn:
+        names = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes").fetchall()}
+    assert "ix_events_status_decided_at_id" not in names
+    migrating.upgrade(database_url, "head")
+    assert migrating.at_head(database_url)
 
 
 def test_downgrade_refuses_data_loss_unless_allowed(database_url: str) -> None:
     with pytest.raises(migrating.DataLossError) as caught:
         migrating.downgrade(database_url, "base")
     assert caught.value.revisions == ["0003", "0002", "0001"]
-    assert migrating.current(database_url) == "0003"
+    assert migrating.current(database_url) == "0004"
     assert "accounts" in _public_tables(database_url)
 
 

@@ -6,12 +6,14 @@ import argparse
 import contextlib
 import logging
 import signal
+import socket
 import threading
 from collections.abc import Iterator
 
 import uvicorn
 
 from em_backend import settings as settings_mod
+from em_backend import workers
 from em_backend.app import create_app
 from em_common import logs
 
@@ -41,13 +43,24 @@ def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="em backend", description=__doc__)
     parser.add_argument("--host", help="bind address (default: HOST or 0.0.0.0)")
     parser.add_argument("--port", type=int, help="port (default: PORT or 8000)")
+    parser.add_argument("--socket-fd", type=int, help=argparse.SUPPRESS)  # a worker's socket
     args = parser.parse_args(argv)
     settings = settings_mod.load()
     logs.configure(settings.log_level, service="backend")
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    if settings.web_concurrency > 1 and args.socket_fd is None:
+        sock = workers.bind(host, port)
+        passed = ["--host", host, "--port", str(sock.getsockname()[1])]
+        logger.info(
+            "backend listening",
+            extra={"host": host, "port": port, "workers": settings.web_concurrency},
+        )
+        return workers.Supervisor(sock, settings.web_concurrency, passed).run()
     config = uvicorn.Config(
         create_app(settings),
-        host=args.host or settings.host,
-        port=settings.port if args.port is None else args.port,
+        host=host,
+        port=port,
         log_config=None,
         access_log=False,
         proxy_headers=True,
@@ -59,8 +72,11 @@ def run(argv: list[str]) -> int:
         ws_per_message_deflate=False,
     )
     server = DrainingServer(config)
-    server.run()
-    if not server.started:
+    if args.socket_fd is not None:
+        server.run(sockets=[socket.socket(fileno=args.socket_fd)])
+    else:
+        server.run()
+    if not server.started and not server.should_exit:
         logger.error("backend did not start")
         return 1
     logger.info("backend stopped")

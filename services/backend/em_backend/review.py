@@ -78,7 +78,7 @@ class Reviewer:
         for change in changes:
             await self._pricing.publish(
                 messages.reality_update(
-                    change.symbol, change.old, change.new, event_id, event.summary
+                    change.symbol, change.old, change.new, event_id, event.summary, event=event
                 )
             )
         await self._pricing.publish_quotes(quotes)

@@ -58,6 +58,9 @@ class Settings(common_settings.BaseServiceSettings):
     host: str = Field("0.0.0.0", validation_alias=AliasChoices("backend_host", "host"))
     port: int = Field(8000, ge=0, le=65535, validation_alias=AliasChoices("backend_port", "port"))
     drain_seconds: float = Field(10.0, ge=0)
+    # Worker processes sharing the listening socket (each a whole backend: its own event
+    # loop, pools and stream consumers, like a replica). One per core the pod may use.
+    web_concurrency: int = Field(1, ge=1, le=64)
 
     orderbook_timeout_ms: int = Field(200, ge=10, le=200)
     orderbook_breaker_failures: int = Field(3, ge=1)
@@ -75,6 +78,8 @@ class Settings(common_settings.BaseServiceSettings):
     # PostgreSQL connection per request costs more than the request).
     db_pool_size: int = Field(40, ge=1, le=500)
     db_max_overflow: int = Field(20, ge=0, le=500)
+    # Each of the order path's two plain connection pools (durable, relaxed commits).
+    db_order_pool_size: int = Field(16, ge=1, le=200)
 
     # Traders and trading (services/backend/README.md, "Trading").
     jwt_expire_minutes: int = Field(30, ge=1, le=24 * 60)

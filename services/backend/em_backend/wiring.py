@@ -19,6 +19,7 @@ from em_backend import control as control_mod
 from em_backend.api.routes import (
     admin_stocks,
     auth,
+    feed,
     health,
     market,
     orders,
@@ -60,6 +61,7 @@ def routers() -> list[APIRouter]:
         admin_stocks.router,
         review.router,
         reality.router,
+        feed.router,
         updates.router,
         auth.router,
         orders.router,
@@ -93,6 +95,7 @@ async def running(settings: Settings) -> AsyncIterator[Runtime]:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        pool_pre_ping=False,
     )
     sessions = db.make_sessionmaker(engine)
     nc = await messaging.connect(settings.nats_url, name="em-backend")

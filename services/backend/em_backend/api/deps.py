@@ -101,9 +101,7 @@ oauth2_scheme = OAuth2PasswordBearer(
 )
 
 
-async def current_trader(
-    runtime: RuntimeDep, token: Annotated[str | None, Security(oauth2_scheme)] = None
-) -> Trader:
+def trader_of(runtime: Runtime, token: str | None) -> Trader:
     """The trader of a valid bearer token; missing, expired or forged tokens answer 401."""
     if not token:
         raise errors.Unauthorized("not authenticated: send Authorization: Bearer <token>")
@@ -112,6 +110,12 @@ async def current_trader(
     except security.InvalidToken as exc:
         raise errors.Unauthorized(str(exc)) from exc
     return Trader(user_id=claims.user_id, username=claims.username, account_id=claims.account_id)
+
+
+async def current_trader(
+    runtime: RuntimeDep, token: Annotated[str | None, Security(oauth2_scheme)] = None
+) -> Trader:
+    return trader_of(runtime, token)
 
 
 CurrentTrader = Annotated[Trader, Depends(current_trader)]

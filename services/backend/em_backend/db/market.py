@@ -119,6 +119,8 @@ class Event(Base):
         UniqueConstraint("event_id"),
         CheckConstraint("status IN ('applied', 'pending_review', 'rejected')", name="status"),
         Index(None, "status", "received_at"),
+        # The public feed: applied events newest first, keyset on (decided_at, id).
+        Index(None, "status", "decided_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -264,7 +264,12 @@ class Ingestor:
             for change in outcome.changes:
                 await self._pricing.publish(
                     messages.reality_update(
-                        change.symbol, change.old, change.new, event.event_id, event.summary
+                        change.symbol,
+                        change.old,
+                        change.new,
+                        event.event_id,
+                        event.summary,
+                        event=event,
                     )
                 )
         elif outcome.status == "pending_review":

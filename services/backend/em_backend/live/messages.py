@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from em_backend.market.quotes import Quote
+from em_common import contracts
 
 REALITY_UPDATE = "reality_update"
 MARKET_UPDATE = "market_update"
@@ -26,9 +27,17 @@ def _now() -> str:
 
 
 def reality_update(
-    symbol: str, old: Decimal, new: Decimal, event_id: str, summary: str
+    symbol: str,
+    old: Decimal,
+    new: Decimal,
+    event_id: str,
+    summary: str,
+    *,
+    event: contracts.RealityEvent | None = None,
 ) -> dict[str, Any]:
-    return {
+    """A Reality Score move; with the event, also its published impact and sources, so a
+    live feed shows the same entry as `GET /reality/events` without a second request."""
+    message: dict[str, Any] = {
         "type": REALITY_UPDATE,
         "symbol": symbol,
         "reality_score": str(new),
@@ -38,6 +47,11 @@ def reality_update(
         "summary": summary,
         "ts": _now(),
     }
+    if event is not None:
+        message["impact_points"] = str(event.impact_points)
+        message["sources"] = [{"id": s.id, "url": s.url, "trust": s.trust} for s in event.sources]
+        message["timestamp"] = event.timestamp.isoformat()
+    return message
 
 
 def final_update(quote: Quote) -> dict[str, Any]:

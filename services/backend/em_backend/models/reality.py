@@ -91,3 +91,35 @@ class ScoreChangePublic(BaseModel):
 class AuditPublic(BaseModel):
     decisions: list[AuditDecisionPublic]
     score_changes: list[ScoreChangePublic]
+
+
+class FeedSourcePublic(BaseModel):
+    id: str = Field(description="the source's id as the Reality Engine named it")
+    url: str = Field(description="the article or feed the event was read from, as published")
+    trust: float | None = Field(default=None, description="the source's trust, 0-1")
+
+
+class RealityEventPublic(BaseModel):
+    """An applied reality event: why Reality Scores moved, and by how much."""
+
+    event_id: str
+    status: Literal["applied"]
+    reviewed: bool = Field(description="held by anti-manipulation, then approved by an admin")
+    timestamp: datetime = Field(description="when the publisher scored the event")
+    applied_at: datetime = Field(description="when the event moved the scores")
+    summary: str
+    impact_points: Decimal = Field(description="the event's impact as published (points)")
+    stocks: list[str] = Field(description="the symbols the event names")
+    sources: list[FeedSourcePublic]
+    changes: list[ChangePublic] = Field(
+        description="every Reality Score it moved (indexes too): before, after, delta applied"
+    )
+    cursor: str = Field(description="pass as `before` to list the events after this one")
+
+
+class RealityEventsPublic(BaseModel):
+    data: list[RealityEventPublic]
+    count: int
+    next_cursor: str | None = Field(
+        description="`before` for the next (older) page; null when this is the last page"
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -191,3 +191,34 @@ async def audit_changes(session: AsyncSession, f: AuditFilter) -> Sequence[table
         query = query.where(tables.ScoreChange.created_at < f.until)
     query = query.order_by(tables.ScoreChange.created_at.desc(), tables.ScoreChange.id.desc())
     return (await session.scalars(query.limit(f.limit))).all()
+
+
+async def applied_page(
+    session: AsyncSession,
+    *,
+    symbol: str | None,
+    before: tuple[datetime, int] | None,
+    limit: int,
+) -> tuple[Sequence[tables.Event], dict[str, list[tables.ScoreChange]]]:
+    """Applied events, newest decision first (keyset on decided_at, id), with their score
+    changes; `symbol` keeps events that moved it. Held and rejected events never appear."""
+    event = tables.Event
+    query = select(event).where(event.status == "applied", event.decided_at.is_not(None))
+    if symbol is not None:
+        moved = select(tables.ScoreChange.event_id).where(tables.ScoreChange.symbol == symbol)
+        query = query.where(event.event_id.in_(moved))
+    if before is not None:
+        query = query.where(tuple_(event.decided_at, event.id) < tuple_(*before))
+    query = query.order_by(event.decided_at.desc(), event.id.desc()).limit(limit)
+    events = (await session.scalars(query)).all()
+    changes: dict[str, list[tables.ScoreChange]] = {e.event_id: [] for e in events}
+    if events:
+        rows = await session.scalars(
+            select(tables.ScoreChange)
+            .where(tables.ScoreChange.event_id.in_(list(changes)))
+            .order_by(tables.ScoreChange.symbol, tables.ScoreChange.id)
+        )
+        for row in rows.all():
+            if row.event_id is not None:
+                changes[row.event_id].append(row)
+    return events, changes

@@ -68,7 +68,7 @@ class OrderRow:
         return all(getattr(self, k) == getattr(other, k) for k in keys)
 
 
-_COLUMNS = [f.name for f in fields(OrderRow) if f.name != "dirty"]
+COLUMNS = [f.name for f in fields(OrderRow) if f.name != "dirty"]
 _UPDATABLE = (
     "order_id",
     "reserved",
@@ -82,7 +82,7 @@ _UPDATABLE = (
 # Statements are built once: the hot path only binds parameters (SQLAlchemy then reuses the
 # compiled form), and they run on the Core connection, skipping the ORM's bookkeeping.
 T = cast(Table, R.__table__)
-_SELECT = select(*(T.c[c] for c in _COLUMNS))
+_SELECT = select(*(T.c[c] for c in COLUMNS))
 _INSERT = insert(T).returning(T.c.id, T.c.created_at)
 _BY_CLIENT = _SELECT.where(
     T.c.account_id == bindparam("p_account"), T.c.client_order_id == bindparam("p_client")
@@ -93,7 +93,7 @@ _ACKNOWLEDGE = (
     update(T)
     .where(T.c.id == bindparam("p_id"), T.c.status == "pending")
     .values(order_id=bindparam("p_order"), status=bindparam("p_status"), updated_at=func.now())
-    .returning(*(T.c[c] for c in _COLUMNS))
+    .returning(*(T.c[c] for c in COLUMNS))
 )
 _SAVE = (
     update(T)
@@ -112,7 +112,7 @@ async def _run(session: AsyncSession, stmt: Any, params: Any) -> Any:
 
 
 async def insert_pending(session: AsyncSession, order: OrderRow) -> OrderRow:
-    values = {c: getattr(order, c) for c in _COLUMNS if c not in ("id", "created_at", "updated_at")}
+    values = {c: getattr(order, c) for c in COLUMNS if c not in ("id", "created_at", "updated_at")}
     row = (await _run(session, _INSERT, values)).one()
     order.id, order.created_at, order.updated_at = row.id, row.created_at, row.created_at
     return order

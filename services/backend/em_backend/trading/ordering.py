@@ -16,23 +16,25 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
+import psycopg
 from grpc import aio as grpc_aio
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from em_backend import errors
 from em_backend.db import tables
+from em_backend.db.rawpool import RawPool
 from em_backend.domain import reservations
 from em_backend.market.orderbook import OrderbookClient
 from em_backend.models import trading as models
-from em_backend.store import ledger
+from em_backend.store import hotpath
 from em_backend.store import orders as order_store
 from em_backend.trading import settling, views
 from em_backend.trading.metrics import TradingMetrics
@@ -97,8 +99,12 @@ class Orders:
         *,
         timeout_seconds: float,
         pending_grace_seconds: float,
+        durable: RawPool,
+        relaxed: RawPool,
     ) -> None:
         self.sessions = sessions
+        self.durable = durable
+        self.relaxed = relaxed
         self.orderbook = orderbook
         self.publish = publish
         self.metrics = metrics
@@ -172,15 +178,11 @@ class Orders:
         wanted.reserved = need
         account = wanted.account_id
         try:
-            async with self.sessions() as session, session.begin():
-                row = await order_store.insert_pending(session, wanted)
-                moves = ledger.Movements()
-                ref = f"order:{row.id}"
-                moves.move((account, "cash"), (account, "reserved"), need, kind="reserve", ref=ref)
-                await moves.flush(session)
+            async with self.durable.cursor() as cur:
+                row = await hotpath.reserve_buy(cur, wanted, uuid.uuid4().hex)
             return row, False
-        except IntegrityError as exc:
-            constraint = _constraint(exc)
+        except psycopg.IntegrityError as exc:
+            constraint = exc.diag.constraint_name
             if constraint == "uq_order_reservations_account_id_client_order_id":
                 async with self.sessions() as session:
                     existing = await order_store.by_client_id(
@@ -291,13 +293,13 @@ class Orders:
         self, row: order_store.OrderRow, resp: pb.PlaceOrderResponse
     ) -> order_store.OrderRow:
         """Nothing filled and nothing closed: only the order id and status change, and no
-        money moves, so one conditional UPDATE does it."""
-        async with self.sessions() as session, session.begin():
-            mine = await order_store.acknowledge(
-                session, row.id, resp.order_id or None, STATUS.get(resp.status, "rejected")
-            )
+        money moves, so one conditional UPDATE does it, on a relaxed commit (a crash that
+        loses it leaves the row pending, and the reconciler asks the orderbook again)."""
+        order_id, status = resp.order_id or None, STATUS.get(resp.status, "rejected")
+        async with self.relaxed.cursor() as cur:
+            mine = await hotpath.acknowledge(cur, row.id, order_id, status)
             if mine is None:
-                return await order_store.by_id(session, row.id) or row
+                return await hotpath.by_id(cur, row.id) or row
         await self._announce([mine])
         return mine
 
@@ -449,12 +451,6 @@ def _same(existing: order_store.OrderRow, wanted: order_store.OrderRow) -> order
             f"client_order_id {wanted.client_order_id!r} was already used for a different order"
         )
     return existing
-
-
-def _constraint(exc: IntegrityError) -> str | None:
-    diag = getattr(exc.orig, "diag", None)
-    name = getattr(diag, "constraint_name", None)
-    return name if isinstance(name, str) else None
 
 
 def _opposite(side: str) -> str:

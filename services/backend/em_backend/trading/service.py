@@ -16,6 +16,7 @@ from nats.aio.msg import Msg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from em_backend import security
+from em_backend.db.rawpool import RawPool
 from em_backend.domain.ratelimit import Limiter
 from em_backend.live.fanout import Fanout
 from em_backend.live.hub import Hub
@@ -49,6 +50,8 @@ class Trading:
         self._paused = paused
         self.metrics = TradingMetrics(metrics.registry)
         self._lag = metrics.settlement_lag
+        self._durable = RawPool(settings.database_url, settings.db_order_pool_size)
+        self._relaxed = RawPool(settings.database_url, settings.db_order_pool_size, relaxed=True)
         self.orders = Orders(
             sessions,
             orderbook,
@@ -56,6 +59,8 @@ class Trading:
             self.metrics,
             timeout_seconds=settings.order_timeout_ms / 1000,
             pending_grace_seconds=settings.pending_order_grace_seconds,
+            durable=self._durable,
+            relaxed=self._relaxed,
         )
         self.feed = MarketFeed(nc, hub)
         self.auth_limiter = Limiter(settings.auth_rate_per_minute / 60, settings.auth_burst)
@@ -76,6 +81,8 @@ class Trading:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self.feed.stop()
+        await self._durable.close()
+        await self._relaxed.close()
 
     def settlement_handler(self) -> Handler:
         """Second handler of the MARKET trades consumer: settle, idempotent on trade_id."""

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Security
+from starlette.requests import HTTPConnection
 
 from em_backend import errors
-from em_backend.api.deps import CurrentTrader, RuntimeDep, SessionDep, Trader, TradingDep
+from em_backend.api.deps import CurrentTrader, SessionDep, Trader, oauth2_scheme, trader_of
 from em_backend.models import trading as models
+from em_backend.runtime import Runtime
 from em_backend.store import orders as order_store
 from em_backend.trading import views
+from em_backend.trading.service import Trading
 
 router = APIRouter(prefix="/api/v1", tags=["trading"])
 
@@ -24,8 +28,27 @@ LIMITED: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def limit_orders(trader: CurrentTrader, trading: TradingDep) -> Trader:
-    """Order requests per account (429 with Retry-After)."""
+@dataclass(frozen=True)
+class OrderDesk:
+    """What an order request needs: its trader (authenticated, within the rate limit) and
+    the trading service."""
+
+    trader: Trader
+    runtime: Runtime
+    trading: Trading
+
+
+async def order_desk(
+    conn: HTTPConnection, token: Annotated[str | None, Security(oauth2_scheme)] = None
+) -> OrderDesk:
+    """Authenticate, then count the request against the account's order rate (429 with
+    Retry-After). One dependency instead of a tree of them: FastAPI's per-dependency cost
+    is a good part of an order's CPU."""
+    runtime: Runtime = conn.app.state.runtime
+    trader = trader_of(runtime, token)
+    trading = runtime.trading
+    if trading is None:
+        raise errors.Unavailable("trading is not available")
     wait = trading.order_limiter.take(str(trader.account_id), time.monotonic())
     if wait:
         trading.metrics.rate_limited.labels("orders").inc()
@@ -34,10 +57,10 @@ async def limit_orders(trader: CurrentTrader, trading: TradingDep) -> Trader:
             detail="too many order requests; slow down",
             headers={"Retry-After": str(trading.order_limiter.retry_after(wait))},
         )
-    return trader
+    return OrderDesk(trader, runtime, trading)
 
 
-LimitedTrader = Annotated[Trader, Depends(limit_orders)]
+Desk = Annotated[OrderDesk, Depends(order_desk)]
 
 
 @router.post(
@@ -52,14 +75,13 @@ LimitedTrader = Annotated[Trader, Depends(limit_orders)]
         **LIMITED,
     },
 )
-async def place_order(
-    body: models.OrderCreate, trader: LimitedTrader, runtime: RuntimeDep, trading: TradingDep
-) -> models.OrderPlaced:
+async def place_order(body: models.OrderCreate, desk: Desk) -> models.OrderPlaced:
     """Reserve funds and place the order; a retry with the same client_order_id is safe."""
+    runtime = desk.runtime
     if runtime.quotes.get(body.symbol) is None and await runtime.load_quote(body.symbol) is None:
         raise errors.NotFound(f"unknown symbol {body.symbol}")
     client_id = body.client_order_id or uuid.uuid4().hex
-    placed = await trading.orders.place(trader.account_id, body, client_id)
+    placed = await desk.trading.orders.place(desk.trader.account_id, body, client_id)
     public = views.order_public(placed.order)
     return models.OrderPlaced(**public.model_dump(), fills=placed.fills, duplicate=placed.duplicate)
 
@@ -110,8 +132,6 @@ async def get_order(
         **LIMITED,
     },
 )
-async def cancel_order(
-    order_id: OrderIdPath, trader: LimitedTrader, trading: TradingDep
-) -> models.OrderPublic:
+async def cancel_order(order_id: OrderIdPath, desk: Desk) -> models.OrderPublic:
     """Cancel the rest of an order and release what it still holds back."""
-    return views.order_public(await trading.orders.cancel(trader.account_id, order_id))
+    return views.order_public(await desk.trading.orders.cancel(desk.trader.account_id, order_id))

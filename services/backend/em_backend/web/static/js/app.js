@@ -12,6 +12,7 @@ import * as feed from './views/feed.js';
 import * as portfolio from './views/portfolio.js';
 import * as auth from './views/auth.js';
 import * as adminView from './views/admin.js';
+import { liveEvent } from './views/events.js';
 
 const ROUTES = {
   markets: { view: markets, title: 'Markets' },
@@ -175,11 +176,8 @@ on('ws:final_update', (m) =>
 on('ws:market_update', (m) => updateQuote(m.symbol, { market: m.market_price, market_stale: m.market_stale }, 'market'));
 on('ws:reality_update', (m) => {
   updateQuote(m.symbol, { reality: m.reality_score }, 'reality');
-  recordEvent(
-    m.event_id,
-    { ts: m.ts, summary: m.summary },
-    { symbol: m.symbol, previous: m.previous, reality: m.reality_score, delta: m.delta },
-  );
+  const e = liveEvent(m);
+  recordEvent(e.event_id, e.patch, e.changes[0]);
 });
 on('ws:audit_event', (m) => {
   if (!m.event_id) return;

@@ -62,14 +62,17 @@ export function updateQuote(symbol, fields, cause) {
 }
 
 // --- reality feed: one entry per event, newest first, kept for this tab -----------------------
+// Filled from GET /reality/events (history, "Load more") and from live messages; an event is
+// one entry whatever mix of the two told us about it (merged on event_id, moves on symbol).
 
 const FEED_KEY = 'em.feed';
-const FEED_MAX = 100;
+const FEED_SAVED = 100; // what survives a reload of this tab (the API refills the rest)
+const FEED_MAX = 1000; // in memory, pages loaded with "Load more" included
 
 function loadFeed() {
   try {
     const saved = JSON.parse(sessionStorage.getItem(FEED_KEY) || '[]');
-    return Array.isArray(saved) ? saved : [];
+    return Array.isArray(saved) ? saved.filter((e) => e && typeof e.event_id === 'string') : [];
   } catch {
     return [];
   }
@@ -77,28 +80,58 @@ function loadFeed() {
 
 export const feed = loadFeed();
 
-/** Record a reality_update or audit_event under its event id. */
-export function recordEvent(eventId, patch, change) {
-  let entry = feed.find((e) => e.event_id === eventId);
+function when(entry) {
+  const t = Date.parse(entry.ts);
+  return Number.isNaN(t) ? 0 : t;
+}
+
+/**
+ * Merge what is known of one event into `list` (newest first, one entry per event_id):
+ * `patch` sets the event's fields, `changes` its per-symbol moves (merged on symbol).
+ * Returns the entry. Pure apart from `list`, so views can keep lists of their own.
+ */
+export function upsertEvent(list, eventId, patch, changes = [], max = FEED_MAX) {
+  let entry = list.find((e) => e.event_id === eventId);
   if (!entry) {
     entry = { event_id: eventId, ts: patch.ts, summary: '', status: 'applied', changes: [], sources: [] };
-    feed.unshift(entry);
-    if (feed.length > FEED_MAX) feed.length = FEED_MAX;
+    list.push(entry);
   }
   for (const [key, value] of Object.entries(patch)) {
-    if (value !== undefined && value !== null && value !== '') entry[key] = value;
+    if (value === undefined || value === null || value === '') continue;
+    if (Array.isArray(value) && !value.length) continue;
+    // The audit trail knows a source's id only: never let it replace links we have.
+    if (key === 'sources' && entry.sources.length && !value.some((src) => src && src.url)) continue;
+    entry[key] = value;
   }
-  if (change) {
+  for (const change of changes) {
     const known = Object.fromEntries(Object.entries(change).filter(([, v]) => v !== null && v !== undefined));
     const i = entry.changes.findIndex((c) => c.symbol === change.symbol);
     if (i >= 0) entry.changes[i] = { ...entry.changes[i], ...known };
     else entry.changes.push(known);
   }
-  feed.sort((a, b) => String(b.ts).localeCompare(String(a.ts)));
+  list.sort((a, b) => when(b) - when(a));
+  if (list.length > max) list.length = max;
+  return entry;
+}
+
+function saveFeed() {
   try {
-    sessionStorage.setItem(FEED_KEY, JSON.stringify(feed));
+    sessionStorage.setItem(FEED_KEY, JSON.stringify(feed.slice(0, FEED_SAVED)));
   } catch {
     /* storage full: the feed still works in memory */
   }
+}
+
+/** Record a reality_update or audit_event under its event id. */
+export function recordEvent(eventId, patch, change) {
+  const entry = upsertEvent(feed, eventId, patch, change ? [change] : []);
+  saveFeed();
   emit('feed', entry);
+}
+
+/** Record events read from the API ({event_id, patch, changes} each), then tell views once. */
+export function recordEvents(items) {
+  for (const item of items) upsertEvent(feed, item.event_id, item.patch, item.changes);
+  saveFeed();
+  emit('feed', null);
 }

@@ -1,78 +1,14 @@
-// Reality feed: events as they move Reality Scores (reality_update) or are held for review
-// (audit_event), grouped per event. The public API has no event history endpoint yet, so the
-// feed starts with this tab's session; with an admin key it also loads the audit trail.
+// Reality feed: applied events from GET /reality/events (newest first, "Load more" pages back
+// with its cursor), then kept live by reality_update and audit_event (held, approved,
+// rejected) messages, one entry per event. With an admin key it also folds in the audit trail.
 
 import { api } from '../api.js';
 import { debounce, h, replace } from '../dom.js';
 import * as fmt from '../format.js';
-import { admin, feed, on, recordEvent } from '../state.js';
+import { admin, feed, on, recordEvent, recordEvents } from '../state.js';
+import { entryView, fetchEvents, morePager } from './events.js';
 
-const DEMO_HOSTS = /(^|\.)(localhost|127\.0\.0\.1|example|example\.com|example\.org|test|invalid)$/i;
-
-/** Only web links become links (never `javascript:` or `data:` from an event payload). */
-function safeUrl(url) {
-  try {
-    const u = new URL(url);
-    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : null;
-  } catch {
-    return null;
-  }
-}
-
-function isDemoSource(src) {
-  try {
-    return DEMO_HOSTS.test(new URL(src.url).hostname);
-  } catch {
-    return false;
-  }
-}
-
-function statusTag(status) {
-  const label = { applied: 'Applied', pending_review: 'Held for review', approved: 'Approved', rejected: 'Rejected' }[status] || fmt.relativeLabel(status);
-  return h('span', { class: `status status-${status}` }, label);
-}
-
-function entryView(e) {
-  const impact = e.changes.reduce((best, c) => {
-    const d = fmt.toCents(c.delta);
-    return d !== null && Math.abs(d) > Math.abs(best ?? 0) ? d : best;
-  }, null);
-  const changes = e.changes.map((c) => {
-    const d = fmt.direction(c.delta);
-    return h(
-      'li',
-      { class: 'feed-change' },
-      h('a', { href: `#/symbol/${encodeURIComponent(c.symbol)}`, class: 'sym' }, c.symbol),
-      c.reality !== undefined ? h('span', { class: 'num muted' }, `${fmt.price(c.previous)} → ${fmt.price(c.reality)}`) : null,
-      c.delta !== undefined ? h('span', { class: `num chg chg-${d}` }, `${fmt.signed(c.delta)} ${fmt.arrow(d)}`) : null,
-      c.reason ? h('span', { class: 'muted feed-reason' }, fmt.relativeLabel(c.reason)) : null,
-    );
-  });
-  const sources = (e.sources || []).map((s) =>
-    h(
-      'li',
-      {},
-      safeUrl(s.url) ? h('a', { href: safeUrl(s.url), rel: 'noopener noreferrer', target: '_blank' }, s.id || s.url) : s.id || '',
-      s.trust !== undefined ? h('span', { class: 'muted' }, ` trust ${fmt.percent(s.trust)}`) : null,
-      isDemoSource(s) ? h('span', { class: 'tag tag-demo' }, 'demo') : null,
-    ),
-  );
-  return h(
-    'li',
-    { class: 'feed-item', 'data-event-id': e.event_id },
-    h(
-      'div',
-      { class: 'feed-top' },
-      h('time', { class: 'muted num', datetime: e.ts || '' }, fmt.dateTime(e.ts)),
-      statusTag(e.status),
-      impact !== null ? h('span', { class: `feed-impact num chg chg-${fmt.direction(impact)}` }, `Impact ${fmt.signed(impact)}`) : null,
-    ),
-    h('p', { class: 'feed-summary' }, e.summary || h('span', { class: 'muted' }, 'No summary')),
-    h('ul', { class: 'feed-changes' }, changes),
-    sources.length ? h('div', { class: 'feed-sources' }, h('span', { class: 'muted' }, 'Sources: '), h('ul', { class: 'inline-list' }, sources)) : null,
-    h('p', { class: 'muted feed-id' }, `Event ${e.event_id}`),
-  );
-}
+const PAGE = 50;
 
 /** With an admin key: fold the audit trail's score changes into the feed. */
 async function loadAudit(note) {
@@ -150,9 +86,30 @@ function movesTable(moves) {
 
 export function mount(root) {
   let alive = true;
+  let paged = false;
   const list = h('ol', { class: 'feed', 'aria-live': 'polite', 'aria-relevant': 'additions' });
   const empty = h('p', { class: 'muted empty' }, 'Events appear here, with their summaries, as the Reality Engine publishes them.');
   const note = h('p', { class: 'muted' });
+  const loadNote = h('p', { class: 'muted' });
+  const more = morePager(async (before) => {
+    const page = await fetchEvents({ before, limit: PAGE });
+    if (alive) recordEvents(page.items);
+    return page.next;
+  });
+
+  /** The newest page; a refresh after a reconnect fills the top and leaves paging alone. */
+  async function loadNewest() {
+    try {
+      const page = await fetchEvents({ limit: PAGE });
+      if (!alive) return;
+      recordEvents(page.items);
+      if (!paged) more.set(page.next);
+      paged = true;
+      loadNote.textContent = '';
+    } catch (err) {
+      if (alive) loadNote.textContent = `Could not load past events: ${err.message}`;
+    }
+  }
   const moves = h('div', { class: 'table-scroll' }, h('p', { class: 'muted' }, 'Loading…'));
 
   function render() {
@@ -183,11 +140,12 @@ export function mount(root) {
       'section',
       { class: 'page', 'aria-labelledby': 'feed-title' },
       h('div', { class: 'page-head' }, h('h1', { id: 'feed-title' }, 'Reality feed'), h('p', { class: 'muted' }, 'News events scored by the Reality Engine and how they moved Reality Scores. Suspicious moves wait for an admin.'), note),
-      h('section', { class: 'card', 'aria-labelledby': 'live-events-title' }, h('h2', { id: 'live-events-title' }, 'Live events'), empty, list),
+      h('section', { class: 'card', 'aria-labelledby': 'live-events-title' }, h('h2', { id: 'live-events-title' }, 'Events'), loadNote, empty, list, more.el),
       h('section', { class: 'card', 'aria-labelledby': 'moves-title' }, h('h2', { id: 'moves-title' }, 'Reality moves, last 24 hours'), moves),
     ),
   );
   render();
+  loadNewest();
   loadMoves();
   if (admin.key) loadAudit(note);
   const loadMovesSoon = debounce(loadMoves, 1000);
@@ -196,6 +154,7 @@ export function mount(root) {
       render();
       loadMovesSoon();
     }),
+    on('live-open', loadNewest),
   ];
   return () => {
     alive = false;

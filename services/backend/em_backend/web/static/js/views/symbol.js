@@ -8,6 +8,7 @@ import * as fmt from '../format.js';
 import { on, quotes, session, updateQuote } from '../state.js';
 import { quoteFromStock } from './markets.js';
 import { isOpen, openOrdersTable } from './orders.js';
+import { symbolEvents } from './events.js';
 import { orderTicket } from './ticket.js';
 
 const RANGES = [
@@ -62,6 +63,7 @@ export function mount(root, params) {
   const myOrders = h('div', {});
   const myOrdersCard = h('section', { class: 'card card-mine', 'aria-labelledby': 'my-orders-title' }, h('h2', { id: 'my-orders-title' }, 'Your open orders'), myOrders);
 
+  const realityEvents = symbolEvents(symbol);
   const ticket = orderTicket(symbol, {
     position: () => {
       const p = portfolio && portfolio.positions.find((x) => x.symbol === symbol);
@@ -101,6 +103,7 @@ export function mount(root, params) {
           h('div', { class: 'card-head' }, h('h2', { id: 'chart-title' }, 'Price history'), legend, h('div', { class: 'btn-group', role: 'group', 'aria-label': 'Time range' }, rangeButtons)),
           chartBox,
         ),
+        realityEvents.el,
         myOrdersCard,
         h('section', { class: 'card card-trades', 'aria-labelledby': 'trades-title' }, h('h2', { id: 'trades-title' }, 'Recent trades'), tradesBody),
       ),
@@ -353,6 +356,7 @@ export function mount(root, params) {
   return () => {
     alive = false;
     chart.destroy();
+    realityEvents.destroy();
     loadMineSoon.cancel();
     offs.forEach((off) => off());
   };
