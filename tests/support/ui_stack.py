@@ -129,6 +129,17 @@ class Market:
         """Write an `em-control` switch as the operator does (None clears it)."""
         _run(_put_control(self.nats_url, key, value))
 
+    def order(self, token: str, **body: Any) -> dict[str, Any]:
+        """Place an order as another trader would, over the API."""
+        body.setdefault("client_order_id", uuid.uuid4().hex)
+        with self.http() as client:
+            resp = client.post(
+                "/api/v1/orders", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+        resp.raise_for_status()
+        result: dict[str, Any] = resp.json()
+        return result
+
     def register(self, username: str, password: str) -> str:
         """A trader made over the API (for tests whose subject is not sign-up)."""
         with self.http() as client:
