@@ -93,6 +93,34 @@ def test_limit_order_rests_in_open_orders_and_reserves_cash(
     expect(page.locator("[data-field=cash]")).to_have_text("10,000.00")
 
 
+def test_a_trade_on_the_orderbook_moves_the_market_price_live(
+    page: Page, market: Market, screenshots: Path
+) -> None:
+    seller = market.register(f"ui{uuid.uuid4().hex[:8]}", PASSWORD)
+    market.order(seller, symbol="ELON", side="sell", price="60.00", quantity=2)
+    log_in(page, market)
+    page.goto("/")
+    row = page.locator("tr[data-symbol='ELON']")
+    expect(row.locator("[data-field=final]")).to_have_text("50.00")
+    page.goto("/#/symbol/ELON")
+    expect(page.locator("table.book-asks tbody tr").first).to_contain_text("60.00")
+    ticket = page.get_by_role("form", name="Order ticket for ELON")
+    ticket.get_by_label("Price (points)").fill("60.00")
+    ticket.get_by_label("Quantity").fill("2")
+    ticket.get_by_role("button", name="Buy ELON").click()
+    expect(ticket.get_by_role("status")).to_contain_text("filled")
+
+    # The trade reached the backend over the MARKET stream: Market 60.00 (its only trade),
+    # Final = 0.6 x 60.00 + 0.4 x 50.00 (Reality) = 56.00, on screen without a reload.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Markets").click()
+    expect(row.locator("[data-field=final]")).to_have_text("56.00")
+    expect(row.locator("[data-field=reality]")).to_have_text("50.00")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Portfolio").click()
+    expect(page.locator("[data-field=cash]")).to_have_text("9,880.00")
+    expect(page.locator("[data-field=reserved]")).to_have_text("0.00")
+    page.screenshot(path=screenshots / "portfolio-after-trade.png", full_page=True)
+
+
 def test_rejected_order_names_the_field(page: Page, market: Market, screenshots: Path) -> None:
     log_in(page, market)
     page.goto("/#/symbol/TECH")

@@ -19,6 +19,7 @@ import uvicorn
 from em_backend.app import create_app
 from em_backend.runtime import Runtime
 from em_backend.settings import Settings
+from tests.support import orderbook as orderbook_support
 
 START_TIMEOUT_S = 30.0
 
@@ -71,16 +72,17 @@ async def serve(settings: Settings) -> AsyncIterator[RunningBackend]:
 
 @contextlib.contextmanager
 def serve_in_thread(settings: Settings) -> Iterator[str]:
-    """The backend (and a stand-in orderbook) on their own loop in a thread, for sync
-    callers such as schemathesis; yields the base URL."""
-    from tests.support.orderbook_standin import OrderbookStandIn
-
+    """The backend (and the real orderbook, on the same database and NATS server) on their
+    own loop in a thread, for sync callers such as schemathesis; yields the base URL."""
     ready: queue.Queue[str | BaseException] = queue.Queue()
     stop = threading.Event()
+    config = orderbook_support.settings(
+        settings.database_url, settings.nats_url, orderbook_support.unique("J")
+    )
 
     async def main() -> None:
         try:
-            async with OrderbookStandIn() as orderbook:
+            async with orderbook_support.served(config) as orderbook:
                 local = settings.model_copy(update={"orderbook_addr": orderbook.addr})
                 async with serve(local) as running:
                     ready.put(running.base_url)

@@ -6,6 +6,7 @@ own symbols, because the NATS server and its MARKET stream are shared by the ses
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -13,8 +14,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import grpc
+from nats.aio.client import Client as Nats
+from nats.js import errors as js_errors
 
-from em_orderbook import serving
+from em_orderbook import following, recovering, serving
+from em_orderbook.service import OrderbookService
 from em_orderbook.settings import OrderbookSettings
 from everything_market.v1 import orderbook_pb2 as pb
 from everything_market.v1 import orderbook_pb2_grpc as pb_grpc
@@ -39,6 +43,58 @@ def settings(database_url: str, nats_url: str, journal: str, **extra: Any) -> Or
         "em_env": "test",
     } | extra
     return OrderbookSettings(**values)
+
+
+async def forget_journal(nc: Nats, journal: str, shards: int = 1) -> None:
+    """Delete a stopped test shard's journal streams and snapshot bucket: the session's NATS
+    server would otherwise keep one set per test."""
+    js = nc.jetstream()
+    for shard in range(shards):
+        stream, _, bucket = recovering.names(journal, shard)
+        with contextlib.suppress(js_errors.NotFoundError):
+            await js.delete_stream(stream)
+    with contextlib.suppress(js_errors.NotFoundError):
+        await js.delete_key_value(bucket)
+
+
+class Shard:
+    """A running real orderbook shard that a test may stop before its end (it drains and
+    stops as on SIGTERM); otherwise it stops when its `served` block ends."""
+
+    def __init__(self, run: serving.Running, exits: contextlib.AsyncExitStack) -> None:
+        self.run = run
+        self._exits = exits
+
+    @property
+    def addr(self) -> str:
+        return self.run.target
+
+    @property
+    def service(self) -> OrderbookService:
+        return self.run.service
+
+    async def stop(self) -> None:
+        await self._exits.aclose()
+
+
+@asynccontextmanager
+async def served(config: OrderbookSettings) -> AsyncIterator[Shard]:
+    async with contextlib.AsyncExitStack() as exits:
+        run = await exits.enter_async_context(serving.running(config))
+        yield Shard(run, exits)
+
+
+@asynccontextmanager
+async def outputs(config: OrderbookSettings) -> AsyncIterator[following.OutputsFollower]:
+    """Shard 0's outputs follower on its own, as `em orderbook --role outputs` runs it next
+    to a matcher started with `orderbook_outputs="external"`."""
+    follower = following.OutputsFollower(config, 0)
+    try:
+        await follower.start()
+        yield follower
+        await follower.drain(config.orderbook_drain_seconds)
+    finally:
+        await follower.close()
 
 
 @asynccontextmanager

@@ -1,9 +1,17 @@
-"""A whole backend for trading tests: real PostgreSQL, NATS JetStream, the orderbook over
-gRPC on loopback (the stand-in until the real one lands) and the app served by uvicorn.
+"""A whole backend for trading tests: real PostgreSQL, NATS JetStream, the real journaled
+orderbook service over gRPC on loopback, and the app served by uvicorn.
 
 `stack` starts everything for one test on a fresh database, with the JetStream streams
-emptied so no earlier test's trades reach this one. Helpers register traders, list
-symbols through the admin API and wait for settlement with a deadline (never a sleep).
+emptied so no earlier test's trades reach this one, and an orderbook journal of its own (so
+no earlier test's books either). Helpers register traders, list symbols through the admin
+API and wait for settlement with a deadline (never a sleep).
+
+Faults are real too: `running_stack(..., orderbook="down")` points the backend at a closed
+port, `stack.stop_orderbook()` stops the service mid-test, `slow_link=True` puts a relay
+between backend and orderbook whose answers the test can hold back (a client deadline
+expires after the order was placed), and `orderbook_settings={"orderbook_outputs":
+"external"}` runs the matcher without its outputs follower (tests start one when they want
+the MARKET stream to catch up: `orderbook_support.outputs`).
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import psycopg
@@ -28,7 +36,9 @@ from em_backend.runtime import Runtime
 from em_backend.settings import Settings
 from em_cli.devstack import ports
 from em_common import contracts, messaging
-from tests.support.orderbook_standin import OrderbookStandIn
+from em_orderbook import serving as orderbook_serving
+from tests.support import orderbook as orderbook_support
+from tests.support.slow_link import SlowLink
 
 ADMIN_KEY = "test-admin-key-0123456789abcdef0123456789"
 JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789abcdef"
@@ -94,10 +104,17 @@ class Stack:
     database_url: str
     settings: Settings
     app: Any
-    standin: OrderbookStandIn | None
     client: httpx.AsyncClient
     nc: Nats
+    orderbook: orderbook_serving.Running | None = None
+    link: SlowLink | None = None
     traders: list[Trader] = field(default_factory=list)
+    _orderbook_exits: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+
+    async def stop_orderbook(self) -> None:
+        """Take the orderbook away mid-test (it drains and stops, as on SIGTERM)."""
+        await self._orderbook_exits.aclose()
+        self.orderbook = None
 
     @property
     def runtime(self) -> Runtime:
@@ -149,6 +166,23 @@ class Stack:
             f"{count} settled trades",
         )
 
+    async def orderbook_settled(self, within: float = 15.0) -> int:
+        """Wait until the real orderbook's outputs follower has published and stored
+        everything its journal holds, then until the backend settled every trade in the
+        orderbook's own `trades` table; returns how many there are."""
+        assert self.orderbook is not None, "the real orderbook is not running"
+        service = self.orderbook.service
+
+        async def caught_up() -> bool:
+            status = await service.outputs_status() or {}
+            through = min(status.get("published_through", -1), status.get("projected_through", -1))
+            return int(through) >= service.market.seq
+
+        await until(caught_up, within, "the orderbook's outputs to catch up")
+        [(trades,)] = self.sql("SELECT count(*) FROM trades")
+        await self.settled(int(trades), within)
+        return int(trades)
+
 
 async def until(check: Callable[[], Any], within: float, what: str) -> None:
     """Poll `check` (sync or async) until truthy, or fail naming `what`."""
@@ -199,57 +233,74 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[str, Any]]:
             await asyncio.wait_for(task, 15)
 
 
+OrderbookKind = Literal["real", "down"]
+
+
 @contextlib.asynccontextmanager
 async def running_stack(
     database_url: str,
     nats_url: str,
     *,
-    orderbook: bool = True,
-    real_orderbook: bool = False,
+    orderbook: OrderbookKind = "real",
+    orderbook_settings: dict[str, Any] | None = None,
+    slow_link: bool = False,
     **extra: Any,
 ) -> AsyncIterator[Stack]:
-    """The backend under uvicorn with an orderbook: the protocol stand-in by default, the
-    real journaled orderbook service (in-process, real gRPC over loopback) on request."""
+    """The backend under uvicorn with the real journaled orderbook (in-process, real gRPC
+    over loopback, its own journal; `orderbook_settings` override its settings) or with none
+    at all. With `slow_link` the backend reaches it through a relay whose answers the test
+    can hold back (`stack.link`). `extra` are backend settings."""
+    before = asyncio.all_tasks()
     nc = await messaging.connect(nats_url, name="pytest-trading")
     await empty_streams(nc)
-    async with contextlib.AsyncExitStack() as exits:
-        standin: OrderbookStandIn | None = None
-        if real_orderbook:
-            from em_orderbook import serving as orderbook_serving
-            from tests.support import orderbook as orderbook_support
-
-            config = orderbook_support.settings(
-                database_url, nats_url, orderbook_support.unique("J")
-            )
-            run = await exits.enter_async_context(orderbook_serving.running(config))
-            addr = run.target
-        elif orderbook:
-            standin = await OrderbookStandIn(nc).start()
-            exits.push_async_callback(standin.stop)
-            addr = standin.addr
-        else:
-            addr = f"127.0.0.1:{ports.free_port()}"
-        settings = settings_for(database_url, nats_url, addr, **extra)
-        try:
+    ob_exits = contextlib.AsyncExitStack()
+    try:
+        async with contextlib.AsyncExitStack() as exits:
+            exits.push_async_callback(ob_exits.aclose)
+            run: orderbook_serving.Running | None = None
+            if orderbook == "real":
+                journal = orderbook_support.unique("J")
+                ob_exits.push_async_callback(orderbook_support.forget_journal, nc, journal)
+                config = orderbook_support.settings(
+                    database_url, nats_url, journal, **(orderbook_settings or {})
+                )
+                run = await ob_exits.enter_async_context(orderbook_serving.running(config))
+                addr = run.target
+            else:
+                addr = f"127.0.0.1:{ports.free_port()}"
+            link: SlowLink | None = None
+            if slow_link:
+                link = await SlowLink(addr).start()
+                exits.push_async_callback(link.stop)
+                addr = link.addr
+            settings = settings_for(database_url, nats_url, addr, **extra)
             async with (
                 serving(settings) as (base_url, app),
                 httpx.AsyncClient(base_url=base_url, timeout=30) as client,
             ):
-                yield Stack(base_url, database_url, settings, app, standin, client, nc)
-        finally:
-            await nc.drain()
+                yield Stack(
+                    base_url,
+                    database_url,
+                    settings,
+                    app,
+                    client,
+                    nc,
+                    orderbook=run,
+                    link=link,
+                    _orderbook_exits=ob_exits,
+                )
+    finally:
+        await nc.drain()
+    # Everything stopped cleanly: the backend, the orderbook, its outputs follower.
+    await asyncio.sleep(0)
+    leaked = asyncio.all_tasks() - before - {asyncio.current_task()}
+    assert not leaked, f"tasks left running after the stack stopped: {leaked}"
 
 
 @pytest.fixture
 async def stack(database_url: str, nats_url: str) -> AsyncIterator[Stack]:
-    async with running_stack(database_url, nats_url) as running:
-        yield running
-
-
-@pytest.fixture
-async def real_stack(database_url: str, nats_url: str) -> AsyncIterator[Stack]:
     """The backend against the real orderbook service."""
-    async with running_stack(database_url, nats_url, real_orderbook=True) as running:
+    async with running_stack(database_url, nats_url) as running:
         yield running
 
 

@@ -1,10 +1,11 @@
 """The whole market as processes, for driving the web UI from a real browser.
 
 `running_market(database_url, nats_url, logs)` seeds the demo symbols, empties the JetStream
-streams and control keys left by earlier tests, starts the orderbook (the protocol stand-in
-until the real service lands) and `em backend` as subprocesses on free loopback ports, and
-yields a `Market` with what a test needs to act as the outside world: signed reality
-events, operator switches in the `em-control` KV, and admin/trader calls over HTTP.
+streams and control keys left by earlier tests, starts `em orderbook` (the real service, with
+a journal of its own, and its outputs follower as a child process, as `make up` runs it) and
+`em backend` as subprocesses on free loopback ports, and yields a `Market` with what a test
+needs to act as the outside world: signed reality events, operator switches in the
+`em-control` KV, and admin/trader calls over HTTP.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from nats.js import errors as js_errors
 
 from em_cli.devstack import demo, ports
 from em_common import messaging, signing
+from tests.support import orderbook as orderbook_support
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_KEY = "ui-test-admin-key-0123456789abcdef"
@@ -60,6 +62,14 @@ def _run(coro: Coroutine[Any, Any, None]) -> None:
     event loop running on the main thread, where asyncio.run() is refused."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, coro).result(timeout=60)
+
+
+async def _forget_journal(nats_url: str, journal: str) -> None:
+    nc = await messaging.connect(nats_url, name="pytest-ui-reset")
+    try:
+        await orderbook_support.forget_journal(nc, journal)
+    finally:
+        await nc.drain()
 
 
 async def _reset_nats(nats_url: str) -> None:
@@ -119,6 +129,17 @@ class Market:
         """Write an `em-control` switch as the operator does (None clears it)."""
         _run(_put_control(self.nats_url, key, value))
 
+    def order(self, token: str, **body: Any) -> dict[str, Any]:
+        """Place an order as another trader would, over the API."""
+        body.setdefault("client_order_id", uuid.uuid4().hex)
+        with self.http() as client:
+            resp = client.post(
+                "/api/v1/orders", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+        resp.raise_for_status()
+        result: dict[str, Any] = resp.json()
+        return result
+
     def register(self, username: str, password: str) -> str:
         """A trader made over the API (for tests whose subject is not sign-up)."""
         with self.http() as client:
@@ -134,23 +155,28 @@ class Market:
             return token
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_healthy(
+    url: str, proc: subprocess.Popen[bytes], log: Path, name: str, path: str = "/health"
+) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     with httpx.Client(timeout=2.0) as client:
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"backend exited early:\n{log.read_text()[-4000:]}")
+                raise RuntimeError(f"{name} exited early:\n{log.read_text()[-4000:]}")
             with contextlib.suppress(httpx.TransportError):
-                if client.get(f"{url}/health").status_code == 200:
+                if client.get(f"{url}{path}").status_code == 200:
                     return
             if time.monotonic() > deadline:
-                raise TimeoutError(f"backend not healthy:\n{log.read_text()[-4000:]}")
-            time.sleep(0.1)
+                raise TimeoutError(f"{name} not healthy:\n{log.read_text()[-4000:]}")
+            time.sleep(0.05)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
+def _stop(*procs: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM to all at once (each drains on its own), then wait for each."""
+    running = [p for p in procs if p is not None and p.poll() is None]
+    for proc in running:
         proc.terminate()
+    for proc in running:
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -178,27 +204,27 @@ def running_market(database_url: str, nats_url: str, logs: Path) -> Iterator[Mar
             os.pathsep
         ),
     }
-    ob_port = ports.free_port()
+    ob_port, ob_http_port = ports.free_port(), ports.free_port()
+    journal = orderbook_support.unique("UI")
     ob_log = logs / "orderbook.log"
     with ob_log.open("wb") as ob_out:
         orderbook = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.support.orderbook_standin",
-                "--nats",
-                nats_url,
-                "--port",
-                str(ob_port),
-            ],
+            [sys.executable, "-m", "em_cli.main", "orderbook"],
             cwd=REPO,
-            env=env,
+            env={
+                **env,
+                "ORDERBOOK_BIND": "127.0.0.1",
+                "ORDERBOOK_GRPC_PORT": str(ob_port),
+                "ORDERBOOK_HTTP_PORT": str(ob_http_port),
+                "ORDERBOOK_JOURNAL": journal,
+                "ORDERBOOK_DRAIN_SECONDS": "5",
+            },
             stdout=ob_out,
             stderr=subprocess.STDOUT,
         )
     backend: subprocess.Popen[bytes] | None = None
     try:
-        ports.wait_listening(ob_port, START_TIMEOUT_S)
+        # Both start at once: the backend dials the orderbook lazily, on the first call.
         port = ports.free_port()
         be_log = logs / "backend.log"
         with be_log.open("wb") as be_out:
@@ -218,13 +244,14 @@ def running_market(database_url: str, nats_url: str, logs: Path) -> Iterator[Mar
                 stdout=be_out,
                 stderr=subprocess.STDOUT,
             )
+        # The orderbook is healthy once recovered and serving gRPC.
+        _wait_healthy(f"http://127.0.0.1:{ob_http_port}", orderbook, ob_log, "orderbook", "/")
         url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, backend, be_log)
+        _wait_healthy(url, backend, be_log, "backend")
         yield Market(base_url=url, database_url=database_url, nats_url=nats_url)
     finally:
-        if backend is not None:
-            _stop(backend)
-        _stop(orderbook)
+        _stop(backend, orderbook)
+        _run(_forget_journal(nats_url, journal))
 
 
 __all__ = ["ADMIN_KEY", "CONTROL_KEYS", "Market", "reality_event", "running_market"]

@@ -51,15 +51,22 @@ async def connect(
 ) -> Client:
     """Connect with endless reconnects: a NATS restart must never need a process restart."""
 
+    client: Client | None = None
+
     async def _error(exc: Exception) -> None:
         logger.warning("nats error", extra={"error": repr(exc)})
 
     async def _disconnected() -> None:
-        logger.warning("nats disconnected")
+        # Reconnects never give up, so a closed client here is our own close or drain: a
+        # clean shutdown, not a lost connection worth a warning.
+        if client is not None and client.is_closed:
+            logger.info("nats connection closed", extra={"client": name})
+        else:
+            logger.warning("nats disconnected", extra={"client": name})
         if on_disconnect is not None:
             await on_disconnect()
 
-    return await nats.connect(
+    client = await nats.connect(
         servers=[url],
         name=name,
         connect_timeout=connect_timeout,
@@ -69,6 +76,7 @@ async def connect(
         error_cb=_error,
         disconnected_cb=_disconnected,
     )
+    return client
 
 
 async def ensure_streams(js: JetStreamContext) -> None:

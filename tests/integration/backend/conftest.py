@@ -1,5 +1,5 @@
-"""Fixtures for backend tests: a fresh NATS server and migrated database per test, the
-stand-in orderbook on loopback gRPC, and the backend served by uvicorn on a free port."""
+"""Fixtures for backend tests: a fresh NATS server and migrated database per test, the real
+orderbook service on loopback gRPC, and the backend served by uvicorn on a free port."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from em_backend.settings import Settings
 from em_cli.devstack import nats_server
 from em_common import messaging
 from tests.integration.backend.helpers import ADMIN_KEY, REALITY_SECRET
+from tests.support import orderbook as orderbook_support
 from tests.support import prereq
 from tests.support.backend_server import RunningBackend, serve
-from tests.support.orderbook_standin import OrderbookStandIn
 
 
 @pytest.fixture
@@ -34,13 +34,17 @@ def own_nats(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-async def orderbook() -> AsyncIterator[OrderbookStandIn]:
-    async with OrderbookStandIn() as standin:
-        yield standin
+async def orderbook(database_url: str, own_nats: str) -> AsyncIterator[orderbook_support.Shard]:
+    """The real orderbook service, on this test's NATS server and database."""
+    config = orderbook_support.settings(database_url, own_nats, orderbook_support.unique("J"))
+    async with orderbook_support.served(config) as shard:
+        yield shard
 
 
 @pytest.fixture
-def backend_settings(database_url: str, own_nats: str, orderbook: OrderbookStandIn) -> Settings:
+def backend_settings(
+    database_url: str, own_nats: str, orderbook: orderbook_support.Shard
+) -> Settings:
     return Settings(
         em_env="test",
         database_url=database_url,

@@ -57,6 +57,25 @@ async def list_symbol(admin: httpx.AsyncClient, symbol: str, **extra: Any) -> di
     return result
 
 
+async def trader(http: httpx.AsyncClient, username: str) -> dict[str, str]:
+    """Register and sign in a trader; returns the headers of their requests."""
+    creds = {"username": username, "password": "correct horse battery"}
+    registered = await http.post("/api/v1/auth/register", json=creds)
+    assert registered.status_code == 201, registered.text
+    login = await http.post("/api/v1/auth/login", json=creds)
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+async def order(http: httpx.AsyncClient, headers: dict[str, str], **body: Any) -> dict[str, Any]:
+    """Place an order through the API (a limit order unless `type` says otherwise)."""
+    body.setdefault("client_order_id", uuid.uuid4().hex)
+    response = await http.post("/api/v1/orders", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
 async def eventually(
     probe: Callable[[], Awaitable[T]],
     accept: Callable[[T], bool],

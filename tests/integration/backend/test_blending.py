@@ -1,20 +1,24 @@
-"""Final = w_m·Market + w_r·Reality with the market side from the orderbook over gRPC."""
+"""Final = w_m·Market + w_r·Reality, with the market side from real trades on the real
+orderbook: its GetPressure over gRPC gives the EWMA (alpha 0.25) of the trade prices."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import httpx
-from nats.aio.client import Client
 from websockets.asyncio.client import connect
 
-from em_common import contracts
-from tests.integration.backend.helpers import event, eventually, list_symbol, signed
+from tests.integration.backend.helpers import (
+    event,
+    eventually,
+    list_symbol,
+    order,
+    signed,
+    trader,
+)
+from tests.support import orderbook as orderbook_support
 from tests.support.backend_server import RunningBackend
-from tests.support.orderbook_standin import OrderbookStandIn
 
 
 async def final(http: httpx.AsyncClient, symbol: str) -> dict[str, Any]:
@@ -28,83 +32,102 @@ async def ingest(http: httpx.AsyncClient, stocks: list[str], impact: str) -> Non
     assert response.json()["status"] == "applied", response.text
 
 
-def trade(symbol: str, trade_id: str, price: str) -> bytes:
-    return (
-        contracts.TradeEvent(
-            trade_id=trade_id,
-            symbol=symbol,
-            seq=1,
-            price=Decimal(price),
-            quantity=3,
-            taker_side="buy",
-            buy_order_id="o-1",
-            sell_order_id="o-2",
-            buy_account_id="1",
-            sell_account_id="2",
-            executed_at=datetime.now(UTC),
-        )
-        .model_dump_json()
-        .encode()
-    )
-
-
-async def test_final_blends_market_and_reality(
-    backend: RunningBackend,
+async def cross(
     http: httpx.AsyncClient,
-    admin: httpx.AsyncClient,
-    orderbook: OrderbookStandIn,
+    maker: dict[str, str],
+    taker: dict[str, str],
+    symbol: str,
+    price: str,
+    quantity: int,
+    *,
+    taker_side: str = "buy",
+) -> None:
+    """One real trade: `maker` rests an order at `price`, `taker` takes all of it."""
+    maker_side = "sell" if taker_side == "buy" else "buy"
+    await order(http, maker, symbol=symbol, side=maker_side, price=price, quantity=quantity)
+    taken = await order(http, taker, symbol=symbol, side=taker_side, price=price, quantity=quantity)
+    assert [(f["price"], f["quantity"]) for f in taken["fills"]] == [(price, quantity)]
+
+
+async def market_price_becomes(http: httpx.AsyncClient, symbol: str, price: str) -> dict[str, Any]:
+    """The Final Price once the trade reached the backend over the MARKET stream."""
+    return await eventually(lambda: final(http, symbol), lambda f: f["market_price"] == price)
+
+
+async def test_final_blends_real_trades_and_reality(
+    backend: RunningBackend, http: httpx.AsyncClient, admin: httpx.AsyncClient
 ) -> None:
     await list_symbol(admin, "ELON")
-    orderbook.set_pressure("ELON", 7000, trades=5)
+    never_traded = await final(http, "ELON")
+    assert (never_traded["market_price"], never_traded["final_price"]) == (None, "50.00")
+    alice, bob = await trader(http, "alice"), await trader(http, "bob")
+
+    await cross(http, bob, alice, "ELON", "60.00", 2)
+    got = await market_price_becomes(http, "ELON", "60.00")
+    assert got["final_price"] == "56.00"  # 0.6 * 60 + 0.4 * 50
+    assert got["confidence"] == "0.1667"  # 1 trade: 1 / (1 + 5)
+
+    await cross(http, alice, bob, "ELON", "70.00", 1, taker_side="sell")
+    # EWMA: 60 + 0.25 * (70 - 60) = 62.50; 0.6 * 62.50 + 0.4 * 50 = 57.50
+    got = await market_price_becomes(http, "ELON", "62.50")
+    assert (got["final_price"], got["reality_score"], got["market_stale"]) == (
+        "57.50",
+        "50.00",
+        False,
+    )
+    assert got["confidence"] == "0.2857"  # 2 / (2 + 5)
+    pressure = (await http.get("/api/v1/market/ELON/pressure")).json()
+    assert (pressure["market_price"], pressure["trades"]) == ("62.50", 2)
+    assert (pressure["buy_volume"], pressure["sell_volume"]) == (2, 1)
+
     await ingest(http, ["ELON"], "3.33")
     got = await final(http, "ELON")
-    # 0.6 * 70.00 + 0.4 * 53.33 = 63.332 -> 63.33
-    assert got["market_price"] == "70.00"
-    assert got["reality_score"] == "53.33"
-    assert got["final_price"] == "63.33"
-    assert got["confidence"] == "0.5000"
-    assert got["market_stale"] is False
+    # 0.6 * 62.50 + 0.4 * 53.33 = 37.50 + 21.332 = 58.832 -> 58.83
+    assert (got["reality_score"], got["market_price"], got["final_price"]) == (
+        "53.33",
+        "62.50",
+        "58.83",
+    )
 
     patched = await admin.patch(
         "/api/v1/admin/stocks/ELON", json={"market_weight": "0.25", "reality_weight": "0.75"}
     )
     assert patched.status_code == 200
-    # 0.25 * 70 + 0.75 * 53.33 = 57.4975 -> 57.50
-    assert (await final(http, "ELON"))["final_price"] == "57.50"
+    # 0.25 * 62.50 + 0.75 * 53.33 = 15.625 + 39.9975 = 55.6225 -> 55.62
+    assert (await final(http, "ELON"))["final_price"] == "55.62"
 
 
 async def test_trade_on_market_stream_reprices(
-    backend: RunningBackend,
-    http: httpx.AsyncClient,
-    admin: httpx.AsyncClient,
-    orderbook: OrderbookStandIn,
-    bus: Client,
+    backend: RunningBackend, http: httpx.AsyncClient, admin: httpx.AsyncClient
 ) -> None:
     await list_symbol(admin, "ELON")
+    alice, bob = await trader(http, "alice"), await trader(http, "bob")
     async with connect(f"{backend.ws_url}/ws/updates?symbols=ELON") as ws:
-        orderbook.set_pressure("ELON", 6000, trades=1)
-        await bus.jetstream().publish(
-            contracts.trades_subject("ELON"),
-            trade("ELON", "t-1", "60.00"),
-            headers={"Nats-Msg-Id": "t-1"},
-        )
-        got = await eventually(lambda: final(http, "ELON"), lambda f: f["market_price"] == "60.00")
-        assert got["final_price"] == "56.00"  # 0.6 * 60 + 0.4 * 50
+        await cross(http, alice, bob, "ELON", "40.00", 3)
+        got = await market_price_becomes(http, "ELON", "40.00")
+        assert got["final_price"] == "44.00"  # 0.6 * 40 + 0.4 * 50
         types = []
         while "final_update" not in types:
-            types.append(json.loads(await ws.recv())["type"])
-        # The trade itself also reaches subscribers (a `trade` message, from the trading feed).
-        assert [t for t in types if t != "trade"] == ["market_update", "final_update"]
+            message = json.loads(await ws.recv())
+            types.append(message["type"])
+        # The trade and the book also reach subscribers (from the trading feed).
+        assert [t for t in types if t not in ("trade", "book")] == [
+            "market_update",
+            "final_update",
+        ]
+        assert message["final_price"] == "44.00"
 
 
 async def test_unreachable_orderbook_keeps_last_price_marked_stale(
     backend: RunningBackend,
     http: httpx.AsyncClient,
     admin: httpx.AsyncClient,
-    orderbook: OrderbookStandIn,
+    orderbook: orderbook_support.Shard,
 ) -> None:
     await list_symbol(admin, "ELON")
-    orderbook.set_pressure("ELON", 8000, trades=10)
+    alice, bob = await trader(http, "alice"), await trader(http, "bob")
+    await cross(http, bob, alice, "ELON", "80.00", 1)
+    await market_price_becomes(http, "ELON", "80.00")
     await ingest(http, ["ELON"], "1")
     assert (await final(http, "ELON"))["final_price"] == "68.40"  # 0.6*80 + 0.4*51
     await orderbook.stop()

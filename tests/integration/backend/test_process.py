@@ -1,4 +1,5 @@
-"""`em backend` as a process: serves, and exits cleanly on SIGTERM."""
+"""`em backend` as a process: serves (reaching the real orderbook), and exits cleanly on
+SIGTERM."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ import httpx
 
 from em_cli.devstack import ports
 from tests.integration.backend.helpers import ADMIN_KEY, REALITY_SECRET, eventually
-from tests.support.orderbook_standin import OrderbookStandIn
+from tests.support import orderbook as orderbook_support
 
 
 async def test_serves_then_drains_on_sigterm(
-    database_url: str, own_nats: str, orderbook: OrderbookStandIn
+    database_url: str, own_nats: str, orderbook: orderbook_support.Shard
 ) -> None:
     port = ports.free_port()
     env = {
@@ -51,6 +52,15 @@ async def test_serves_then_drains_on_sigterm(
                     return 0
 
             await eventually(health, lambda code: code == 200, within=30)
+            listed = await http.post(
+                "/api/v1/admin/stocks",
+                json={"symbol": "ELON", "name": "Elon"},
+                headers={"X-ADMIN-KEY": ADMIN_KEY},
+            )
+            assert listed.status_code == 201, listed.text
+            # Answered by the real orderbook over gRPC (stale when it cannot be reached).
+            pressure = (await http.get("/api/v1/market/ELON/pressure")).json()
+            assert (pressure["stale"], pressure["market_price"]) == (False, None)
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 20) == 0
     finally:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.support.trading_stack import real_stack, stack
+from tests.support.trading_stack import stack
 
-__all__ = ["real_stack", "stack"]
+__all__ = ["stack"]

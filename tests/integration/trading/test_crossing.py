@@ -13,15 +13,6 @@ async def balances(trader: Trader) -> tuple[D, D, D]:
 
 
 async def test_two_traders_cross_and_settle_exactly(stack: Stack) -> None:
-    await _cross_and_settle(stack)
-
-
-async def test_two_traders_cross_on_the_real_orderbook(real_stack: Stack) -> None:
-    """The same trades through the journaled orderbook service instead of the stand-in."""
-    await _cross_and_settle(real_stack)
-
-
-async def _cross_and_settle(stack: Stack) -> None:
     await stack.list_symbol("ELON")
     alice, bob = await stack.trader("alice"), await stack.trader("bob")
     assert await balances(alice) == (D("10000.00"), D("0.00"), D("0.00"))

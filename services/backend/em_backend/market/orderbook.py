@@ -25,6 +25,16 @@ from everything_market.v1 import orderbook_pb2, orderbook_pb2_grpc
 logger = logging.getLogger(__name__)
 
 
+# gRPC backs off exponentially between reconnects (1 s growing to 120 s by default): after
+# an orderbook restart, orders would keep failing for as long as the last wait, although
+# the orderbook is back. Keep retrying the connection at least every second.
+CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+]
+
+
 @dataclass(frozen=True)
 class Pressure:
     """What the orderbook says about a symbol; `market_price` is None when the book is empty."""
@@ -53,7 +63,7 @@ class OrderbookClient:
         self.breaker = breaker.CircuitBreaker(failure_threshold, reset_seconds)
         self._metrics = metrics
         self._clock = clock
-        self._channel: grpc_aio.Channel = grpc_aio.insecure_channel(addr)
+        self._channel: grpc_aio.Channel = grpc_aio.insecure_channel(addr, options=CHANNEL_OPTIONS)
         self.stub: Any = orderbook_pb2_grpc.OrderbookStub(self._channel)
         self._last: dict[str, Pressure] = {}
 
