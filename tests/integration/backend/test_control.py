@@ -81,13 +81,13 @@ async def test_announcement_and_admin_lockout(
     }
 
     await put(bus, "admin_access", {"enabled": False})
+    # Poll with a read: a create sent before the lockout landed would rightly succeed.
     locked = await eventually(
-        lambda: admin.post("/api/v1/admin/stocks", json={"symbol": "ELON", "name": "E"}),
-        lambda r: r.status_code == 403,
-        within=2.0,
+        lambda: admin.get("/api/v1/admin/audit"), lambda r: r.status_code == 403, within=2.0
     )
     assert locked.json()["detail"] == "admin access is locked"
-    assert (await admin.get("/api/v1/admin/audit")).status_code == 403
+    created = await admin.post("/api/v1/admin/stocks", json={"symbol": "ELON", "name": "E"})
+    assert created.status_code == 403
     assert (await http.get("/api/v1/stocks/ELON")).status_code == 404
     await put(bus, "admin_access", {"enabled": True})
     await eventually(
