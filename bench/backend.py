@@ -436,7 +436,7 @@ PARTS = ("reads", "orders", "ingest", "ws")
 async def main(parts: tuple[str, ...] = PARTS) -> dict[str, Any]:
     load_avg = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="em-bench-backend-"))
-    pg = postgres.start(work / "pg")
+    pg = postgres.start(work / "pg", durable=True)  # fsync on, as in make up
     nats = nats_server.NatsServer(work / "nats", log_path=work / "nats.log").start()
     procs: list[subprocess.Popen[bytes]] = []
     try:

@@ -45,6 +45,8 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, help="port (default: PORT or 8000)")
     parser.add_argument("--socket-fd", type=int, help=argparse.SUPPRESS)  # a worker's socket
     args = parser.parse_args(argv)
+    if args.socket_fd is not None:
+        workers.die_with_supervisor()
     settings = settings_mod.load()
     logs.configure(settings.log_level, service="backend")
     host = args.host or settings.host

@@ -6,6 +6,10 @@ the socket and hands it to each worker (`--socket-fd`), so the kernel spreads co
 between them; every worker is a whole backend, exactly like a replica (its own pools,
 stream consumers and WebSocket clients; live updates reach all of them through NATS).
 
+A worker asks the kernel for SIGTERM should the parent die without a word (even by
+SIGKILL), so no worker outlives its pod's main process (`die_with_supervisor`, called in
+the worker: the orderbook's outputs child does the same).
+
 The parent only supervises: SIGTERM or SIGINT is passed on and the parent exits once every
 worker has drained (0 when they all stopped cleanly). A worker that dies is started again;
 more than MAX_RESTARTS deaths in RESTART_WINDOW_S stop everything with exit code 1, so a
@@ -14,6 +18,7 @@ crash loop shows in Kubernetes instead of hiding inside one pod.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
@@ -26,9 +31,22 @@ from types import FrameType
 
 logger = logging.getLogger(__name__)
 
+PARENT_ENV = "EM_BACKEND_SUPERVISOR_PID"
+_PR_SET_PDEATHSIG = 1
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 60.0
 POLL_S = 0.2
+
+
+def die_with_supervisor() -> None:
+    """In a worker: SIGTERM when the supervisor dies; exit at once if it already has."""
+    parent = os.environ.get(PARENT_ENV)
+    if not parent:
+        return
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != int(parent):
+        sys.exit(0)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -53,7 +71,7 @@ class Supervisor:
     def _spawn(self, slot: int) -> None:
         cmd = [sys.executable, "-m", "em_cli.main", "backend", *self.argv]
         cmd += ["--socket-fd", str(self.sock.fileno())]
-        env = {**os.environ, "WEB_CONCURRENCY": "1", "EM_WORKER": str(slot)}
+        env = {**os.environ, "WEB_CONCURRENCY": "1", PARENT_ENV: str(os.getpid())}
         self.workers[slot] = subprocess.Popen(cmd, env=env, pass_fds=(self.sock.fileno(),))
         logger.info("worker started", extra={"slot": slot, "pid": self.workers[slot].pid})
 

@@ -81,7 +81,7 @@ async def test_workers_share_the_port_and_a_dead_one_is_replaced(
 
         proc.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(proc.wait(), 30)
-        await reader
+        await asyncio.wait_for(reader, 30)
         assert code == 0, "".join(lines)
         assert all(_gone(worker) for worker in replaced)
     finally:
@@ -101,3 +101,37 @@ def _gone(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except FileNotFoundError:
         return True
+
+
+async def test_workers_do_not_outlive_a_killed_supervisor(database_url: str, own_nats: str) -> None:
+    port = ports.free_port()
+    env = {
+        **os.environ,
+        "EM_ENV": "production",
+        "DATABASE_URL": database_url,
+        "NATS_URL": own_nats,
+        "ORDERBOOK_ADDR": f"127.0.0.1:{ports.free_port()}",
+        "REALITY_API_SECRET": REALITY_SECRET,
+        "ADMIN_API_KEY": ADMIN_KEY,
+        "JWT_SECRET": "a-real-jwt-secret-0123456789abcdef",
+        "WEB_CONCURRENCY": "2",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-m", "em_cli.main", "backend", "--host", "127.0.0.1", "--port", str(port)),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        workers = await eventually(
+            lambda: asyncio.sleep(0, children(proc.pid)), lambda now: len(now) == 2, within=10
+        )
+    finally:
+        proc.kill()
+        await proc.wait()
+    await eventually(
+        lambda: asyncio.sleep(0, [w for w in workers if not _gone(w)]),
+        lambda alive: alive == [],
+        within=30,
+    )
