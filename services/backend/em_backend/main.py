@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import logging
 import signal
 import socket
@@ -19,10 +20,23 @@ from em_common import logs
 
 logger = logging.getLogger(__name__)
 
+GC_GEN0_THRESHOLD = 20_000  # allocations between young collections (CPython's default: 700)
+
 
 class DrainingServer(uvicorn.Server):
     """uvicorn re-raises a captured SIGTERM after shutting down, so the process dies "by
-    signal"; a drained, orderly stop is a success for Kubernetes and for `make up`."""
+    signal"; a drained, orderly stop is a success for Kubernetes and for `make up`.
+
+    Once started, everything built so far (modules, app, pools, caches) is moved out of the
+    garbage collector's sight (`gc.freeze`), and young collections run less often: a full
+    collection walking every long-lived object stalled requests by tens of milliseconds.
+    """
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(GC_GEN0_THRESHOLD, 20, 20)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
