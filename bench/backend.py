@@ -139,6 +139,19 @@ def tree_cpu_seconds(root: int) -> float:
     return total
 
 
+async def quiet(roots: dict[str, int], deadline_s: float = 60.0) -> float:
+    """Wait until the processes under test are idle (their work left over from the last
+    phase, such as settling its trades, done), so each phase starts from the same place.
+    Returns the seconds waited."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < deadline_s:
+        before = sum(tree_cpu_seconds(pid) for pid in roots.values())
+        await asyncio.sleep(0.5)
+        if sum(tree_cpu_seconds(pid) for pid in roots.values()) - before < 0.05:
+            break
+    return round(time.perf_counter() - started, 1)
+
+
 async def _status(reader: asyncio.StreamReader) -> int:
     head = await reader.readuntil(b"\r\n\r\n")
     length = 0
@@ -288,11 +301,15 @@ async def orders(base: str, port: int, roots: dict[str, int]) -> dict[str, dict[
             "price": "50.00", "quantity": 1, "client_order_id": f"x{i}-{k}",
         }  # fmt: skip
 
-    rest = await order_load(port, await traders(base, CONNECTIONS, "r"), resting, roots)
-    cross = await order_load(port, await traders(base, CONNECTIONS, "x"), crossing, roots)
-    offered = await order_rate(
-        port, await traders(base, RATE_TRADERS, "o"), resting, ORDERS_TARGET_RPS
-    )
+    tokens = await traders(base, RATE_TRADERS, "o")
+    await quiet(roots)
+    offered = await order_rate(port, tokens, resting, ORDERS_TARGET_RPS)
+    tokens = await traders(base, CONNECTIONS, "r")
+    await quiet(roots)
+    rest = await order_load(port, tokens, resting, roots)
+    tokens = await traders(base, CONNECTIONS, "x")
+    await quiet(roots)
+    cross = await order_load(port, tokens, crossing, roots)
     return {"resting": rest, "crossing": cross, "offered": offered}
 
 
@@ -515,6 +532,13 @@ async def main(parts: tuple[str, ...] = PARTS) -> dict[str, Any]:
                     "/api/v1/admin/stocks", json={"symbol": symbol, "name": symbol}
                 )
                 created.raise_for_status()
+        roots = {
+            "backend": procs[1].pid,
+            "orderbook": procs[0].pid,
+            "postgres": pg.process.pid,
+            "nats": nats_pid(nats),
+            "bench_client": os.getpid(),
+        }
         trivial = await load(trivial_port, "/ping")
         figures: dict[str, Any] = {}
         if "reads" in parts:
@@ -522,13 +546,6 @@ async def main(parts: tuple[str, ...] = PARTS) -> dict[str, Any]:
             reads["ratio_to_trivial"] = round(reads["rps"] / trivial["rps"], 3)
             figures["final_get"] = reads
         if "orders" in parts:
-            roots = {
-                "backend": procs[1].pid,
-                "orderbook": procs[0].pid,
-                "postgres": pg.process.pid,
-                "nats": nats_pid(nats),
-                "bench_client": os.getpid(),
-            }
             placed = await orders(base, port, roots)
             for figure in placed.values():
                 figure["ratio_to_trivial"] = round(figure["rps"] / trivial["rps"], 3)
@@ -539,6 +556,7 @@ async def main(parts: tuple[str, ...] = PARTS) -> dict[str, Any]:
         if "ingest" in parts:
             figures["ingest_events_per_s"] = await ingest_rate(nats.url)
         if "ws" in parts:
+            await quiet(roots)
             figures["ws_fanout"] = await ws_fanout(base, port)
         return {
             "bench": "backend",
