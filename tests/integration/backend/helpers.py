@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -119,3 +121,33 @@ def dumps(message: dict[str, Any]) -> str:
 
 def ago(**kwargs: float) -> datetime:
     return datetime.now(UTC) - timedelta(**kwargs)
+
+
+def process_env(
+    database_url: str, nats_url: str, orderbook_addr: str, **extra: str
+) -> dict[str, str]:
+    """The environment of `em backend` run as a production process."""
+    return {
+        **os.environ,
+        "EM_ENV": "production",
+        "DATABASE_URL": database_url,
+        "NATS_URL": nats_url,
+        "ORDERBOOK_ADDR": orderbook_addr,
+        "REALITY_API_SECRET": REALITY_SECRET,
+        "ADMIN_API_KEY": ADMIN_KEY,
+        "JWT_SECRET": "a-real-jwt-secret-0123456789abcdef",
+        **extra,
+    }
+
+
+async def start_process(
+    port: int, env: dict[str, str], *, output: int
+) -> asyncio.subprocess.Process:
+    """`em backend` on 127.0.0.1:`port`; `output` is asyncio.subprocess.PIPE or DEVNULL."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-m", "em_cli.main", "backend", "--host", "127.0.0.1", "--port", str(port)),
+        env=env,
+        stdout=output,
+        stderr=asyncio.subprocess.STDOUT,
+    )

@@ -11,7 +11,13 @@ import sys
 import httpx
 
 from em_cli.devstack import ports
-from tests.integration.backend.helpers import ADMIN_KEY, REALITY_SECRET, eventually
+from tests.integration.backend.helpers import (
+    ADMIN_KEY,
+    REALITY_SECRET,
+    eventually,
+    process_env,
+    start_process,
+)
 from tests.support import orderbook as orderbook_support
 
 
@@ -19,29 +25,8 @@ async def test_serves_then_drains_on_sigterm(
     database_url: str, own_nats: str, orderbook: orderbook_support.Shard
 ) -> None:
     port = ports.free_port()
-    env = {
-        **os.environ,
-        "EM_ENV": "production",
-        "DATABASE_URL": database_url,
-        "NATS_URL": own_nats,
-        "ORDERBOOK_ADDR": orderbook.addr,
-        "REALITY_API_SECRET": REALITY_SECRET,
-        "ADMIN_API_KEY": ADMIN_KEY,
-        "JWT_SECRET": "a-real-jwt-secret-0123456789abcdef",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "em_cli.main",
-        "backend",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    env = process_env(database_url, own_nats, orderbook.addr)
+    proc = await start_process(port, env, output=asyncio.subprocess.PIPE)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
 

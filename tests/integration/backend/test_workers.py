@@ -6,13 +6,18 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 
 import httpx
 
 from em_cli.devstack import ports
-from tests.integration.backend.helpers import ADMIN_KEY, REALITY_SECRET, eventually
+from tests.integration.backend.helpers import (
+    ADMIN_KEY,
+    REALITY_SECRET,
+    eventually,
+    process_env,
+    start_process,
+)
 
 
 def children(pid: int) -> set[int]:
@@ -24,24 +29,10 @@ async def test_workers_share_the_port_and_a_dead_one_is_replaced(
     database_url: str, own_nats: str
 ) -> None:
     port = ports.free_port()
-    env = {
-        **os.environ,
-        "EM_ENV": "production",
-        "DATABASE_URL": database_url,
-        "NATS_URL": own_nats,
-        "ORDERBOOK_ADDR": f"127.0.0.1:{ports.free_port()}",  # /health does not need it
-        "REALITY_API_SECRET": REALITY_SECRET,
-        "ADMIN_API_KEY": ADMIN_KEY,
-        "JWT_SECRET": "a-real-jwt-secret-0123456789abcdef",
-        "WEB_CONCURRENCY": "2",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *("-m", "em_cli.main", "backend", "--host", "127.0.0.1", "--port", str(port)),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    env = process_env(
+        database_url, own_nats, f"127.0.0.1:{ports.free_port()}", WEB_CONCURRENCY="2"
+    )  # /health does not need the orderbook
+    proc = await start_process(port, env, output=asyncio.subprocess.PIPE)
     assert proc.stdout is not None
     lines: list[str] = []
 
@@ -104,25 +95,8 @@ def _gone(pid: int) -> bool:
 
 
 async def test_workers_do_not_outlive_a_killed_supervisor(database_url: str, own_nats: str) -> None:
-    port = ports.free_port()
-    env = {
-        **os.environ,
-        "EM_ENV": "production",
-        "DATABASE_URL": database_url,
-        "NATS_URL": own_nats,
-        "ORDERBOOK_ADDR": f"127.0.0.1:{ports.free_port()}",
-        "REALITY_API_SECRET": REALITY_SECRET,
-        "ADMIN_API_KEY": ADMIN_KEY,
-        "JWT_SECRET": "a-real-jwt-secret-0123456789abcdef",
-        "WEB_CONCURRENCY": "2",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *("-m", "em_cli.main", "backend", "--host", "127.0.0.1", "--port", str(port)),
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    env = process_env(database_url, own_nats, f"127.0.0.1:{ports.free_port()}", WEB_CONCURRENCY="2")
+    proc = await start_process(ports.free_port(), env, output=asyncio.subprocess.DEVNULL)
     try:
         workers = await eventually(
             lambda: asyncio.sleep(0, children(proc.pid)), lambda now: len(now) == 2, within=10

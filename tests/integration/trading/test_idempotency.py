@@ -213,3 +213,37 @@ async def test_answer_and_stream_settle_the_same_trade_once(
         assert metric.labels("duplicate")._value.get() == 1
         assert stack.sql("SELECT count(*) FROM settled_trades") == [(1,)]
         check_invariants(stack)
+
+
+async def test_an_answer_lost_with_its_relaxed_commit_is_recorded_again(
+    database_url: str, nats_url: str
+) -> None:
+    """Recording a resting order's answer commits without waiting for the disk: a database
+    crash may lose it. What it leaves is exactly this row state; the reconciler must bring
+    back what the trader was told, with no second order or reservation."""
+    async with running_stack(database_url, nats_url, pending_order_grace_seconds=1.0) as stack:
+        await stack.list_symbol("ELON")
+        alice = await stack.trader()
+        resp = await alice.order(symbol="ELON", side="buy", price="10.00", quantity=2)
+        assert resp.status_code == 201, resp.text
+        told = resp.json()
+        assert told["status"] == "open"
+        stack.sql(
+            "UPDATE order_reservations SET status = 'pending', order_id = NULL"
+            " WHERE order_id = %s RETURNING id",
+            told["order_id"],
+        )
+        await until(
+            lambda: (
+                stack.sql("SELECT order_id, status FROM order_reservations")
+                == [(told["order_id"], "open")]
+            ),
+            10,
+            "the reconciler to record the answer again",
+        )
+        got = await alice.client.get(f"/api/v1/orders/{told['order_id']}", headers=alice.headers)
+        assert got.status_code == 200 and got.json()["status"] == "open"
+        assert reserve_txns(stack, alice.account_id) == 1
+        [(_, status)] = await orders_in_book(stack, alice.account_id)
+        assert status == "open"
+        check_invariants(stack)
