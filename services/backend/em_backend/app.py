@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
@@ -48,6 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(errors.BackendError, _backend_error)
     app.add_exception_handler(sa_exc.OperationalError, _database_down)
     app.add_exception_handler(sa_exc.InterfaceError, _database_down)
+    app.add_exception_handler(psycopg.OperationalError, _database_down)  # the order path's
     for router in wiring.routers():
         app.include_router(router)
     web_ui.install(app)

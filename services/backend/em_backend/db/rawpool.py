@@ -14,8 +14,12 @@ Two pools share the database:
   order is one: the reservation row stays `pending`, and the reconciler asks the orderbook
   again, which answers the same (it is idempotent on client_order_id). Never money.
 
-A connection that breaks is dropped, never returned, so a database restart costs the
-requests in flight at that moment and nothing after.
+A connection that breaks is dropped, never returned. `run` goes further: when the pooled
+connection turns out dead (the database restarted since it was opened) it drops every idle
+one as well and runs the operation once more on a new connection, so a restart costs the
+requests in flight at that moment and nothing after. Every statement of the order path may
+run twice: a reservation that did commit is found by its unique client_order_id, and
+recording an answer is a conditional UPDATE.
 """
 
 from __future__ import annotations
@@ -23,14 +27,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import psycopg
 
 from em_common import db
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class RawPool:
@@ -52,6 +58,28 @@ class RawPool:
             yield cur
         finally:
             await self._checkin(cur)
+
+    async def run(self, op: Callable[[psycopg.AsyncCursor[Any]], Awaitable[T]]) -> T:
+        """`op` on a pooled cursor, and once more on a new connection if that one was dead."""
+        cur = await self._checkout()
+        try:
+            return await op(cur)
+        except psycopg.OperationalError:
+            if not cur.connection.broken:
+                raise
+        finally:
+            await self._checkin(cur)
+        logger.warning("database connection lost; reconnecting")
+        await self._drop_idle()
+        async with self.cursor() as fresh:
+            return await op(fresh)
+
+    async def _drop_idle(self) -> None:
+        idle, self._idle = self._idle, []
+        self._open -= len(idle)
+        for cur in idle:
+            with contextlib.suppress(Exception):
+                await cur.connection.close()
 
     async def _checkout(self) -> psycopg.AsyncCursor[Any]:
         while True:
@@ -99,9 +127,6 @@ class RawPool:
 
     async def close(self) -> None:
         self._closed = True
-        idle, self._idle = self._idle, []
-        for cur in idle:
-            with contextlib.suppress(Exception):
-                await cur.connection.close()
+        await self._drop_idle()
         async with self._freed:
             self._freed.notify_all()

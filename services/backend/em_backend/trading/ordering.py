@@ -180,8 +180,8 @@ class Orders:
         wanted.reserved = need
         account = wanted.account_id
         try:
-            async with self.durable.cursor() as cur:
-                row = await hotpath.reserve_buy(cur, wanted, uuid.uuid4().hex)
+            txn_id = uuid.uuid4().hex
+            row = await self.durable.run(lambda cur: hotpath.reserve_buy(cur, wanted, txn_id))
             return row, False
         except psycopg.IntegrityError as exc:
             constraint = exc.diag.constraint_name
@@ -296,10 +296,11 @@ class Orders:
         money moves, so one conditional UPDATE does it, on a relaxed commit (a crash that
         loses it leaves the row pending, and the reconciler asks the orderbook again)."""
         order_id, status = resp.order_id or None, STATUS.get(resp.status, "rejected")
-        async with self.relaxed.cursor() as cur:
-            mine = await hotpath.acknowledge(cur, row.id, order_id, status)
-            if mine is None:
-                return await hotpath.by_id(cur, row.id) or row
+        mine = await self.relaxed.run(
+            lambda cur: hotpath.acknowledge(cur, row.id, order_id, status)
+        )
+        if mine is None:
+            return await self.relaxed.run(lambda cur: hotpath.by_id(cur, row.id)) or row
         await self._announce([mine])
         return mine
 
