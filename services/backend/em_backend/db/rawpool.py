@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+CONNECT_TIMEOUT_S = 5  # a database that does not answer fails the request, never hangs it
+WAIT_RECHECK_S = 0.5
+
 
 class RawPool:
     def __init__(self, database_url: str, size: int, *, relaxed: bool = False) -> None:
@@ -80,6 +83,9 @@ class RawPool:
         for cur in idle:
             with contextlib.suppress(Exception):
                 await cur.connection.close()
+        if idle and self._waiting:
+            async with self._freed:
+                self._freed.notify_all()
 
     async def _checkout(self) -> psycopg.AsyncCursor[Any]:
         while True:
@@ -94,16 +100,22 @@ class RawPool:
                 self._open += 1
                 try:
                     conn = await psycopg.AsyncConnection.connect(
-                        self._dsn, autocommit=True, options=self._options
+                        self._dsn,
+                        autocommit=True,
+                        options=self._options,
+                        connect_timeout=CONNECT_TIMEOUT_S,
                     )
                 except BaseException:
                     self._open -= 1
                     raise
                 return conn.cursor()
+            # Bounded, then look again: a wake-up taken by a waiter that was cancelled at that
+            # moment is lost, and must not leave the others waiting for the next check-in.
             self._waiting += 1
             try:
                 async with self._freed:
-                    await self._freed.wait()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._freed.wait(), WAIT_RECHECK_S)
             finally:
                 self._waiting -= 1
 
