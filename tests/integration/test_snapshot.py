@@ -139,7 +139,10 @@ def test_round_trip_is_exact_and_sequences_move_on(
 
 
 def test_export_is_repeatable_and_stdout_works(
-    source_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    source_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     first = _export(monkeypatch, source_url, tmp_path / "a.json")
     second = _export(monkeypatch, source_url, tmp_path / "b.json")

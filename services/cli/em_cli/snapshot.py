@@ -94,7 +94,8 @@ def _export(out: str) -> int:
     rows = sum(len(t["rows"]) for t in document["tables"].values())
     if out == "-":
         sys.stdout.write(text)
-        print(f"em snapshot: exported {len(document['tables'])} tables, {rows} rows", file=sys.stderr)
+        summary = f"em snapshot: exported {len(document['tables'])} tables, {rows} rows"
+        print(summary, file=sys.stderr)
         return 0
     path = Path(out or dt.datetime.now(dt.UTC).strftime("snapshot_%Y%m%d_%H%M%S.json"))
     tmp = path.with_name(path.name + ".partial")
@@ -137,8 +138,7 @@ def _check_target(
     snap: dict[str, Any] = document["tables"]
     if set(snap) != set(names):
         raise SnapshotError(
-            "the snapshot's tables differ from the database's: "
-            f"{sorted(set(snap) ^ set(names))}"
+            f"the snapshot's tables differ from the database's: {sorted(set(snap) ^ set(names))}"
         )
     for name, body in snap.items():
         if body.get("columns") != names[name].columns:
