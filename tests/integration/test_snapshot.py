@@ -234,3 +234,23 @@ def test_missing_database_url_is_named_not_shown(
     err = capsys.readouterr().err
     assert "DATABASE_URL" in err and "changeme" not in err
     assert not (tmp_path / "x.json").exists()
+
+
+def test_export_reads_in_one_repeatable_read_transaction(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: set[tuple[str, str, str]] = set()
+    real = snapshot_db.read_rows
+
+    def spy(conn: psycopg.Connection[Any], table: snapshot_db.Table) -> list[list[Any]]:
+        iso = conn.execute("SHOW transaction_isolation").fetchone()
+        ro = conn.execute("SHOW transaction_read_only").fetchone()
+        began = conn.execute("SELECT transaction_timestamp()::text").fetchone()
+        assert iso and ro and began
+        seen.add((str(iso[0]), str(ro[0]), str(began[0])))
+        return real(conn, table)
+
+    monkeypatch.setattr(snapshot_db, "read_rows", spy)
+    _export(monkeypatch, database_url, tmp_path / "s.json")
+    [(iso, ro, _)] = seen  # one transaction start for every table
+    assert (iso, ro) == ("repeatable read", "on")
