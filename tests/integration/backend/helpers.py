@@ -151,3 +151,15 @@ async def start_process(
         stdout=output,
         stderr=asyncio.subprocess.STDOUT,
     )
+
+
+async def list_elon_tsla_and_tech(admin: httpx.AsyncClient) -> None:
+    """ELON (score 50), TSLA (40) and TECH, an index of the two at 0.5 each."""
+    await list_symbol(admin, "ELON")
+    await list_symbol(admin, "TSLA", initial_score="40")
+    await list_symbol(
+        admin,
+        "TECH",
+        kind="index",
+        components=[{"symbol": "ELON", "weight": "0.5"}, {"symbol": "TSLA", "weight": "0.5"}],
+    )

@@ -11,7 +11,13 @@ from nats.aio.client import Client
 
 from em_common import contracts
 from tests.integration.backend import helpers
-from tests.integration.backend.helpers import event, eventually, list_symbol, signed
+from tests.integration.backend.helpers import (
+    event,
+    eventually,
+    list_elon_tsla_and_tech,
+    list_symbol,
+    signed,
+)
 from tests.support.backend_server import RunningBackend
 
 FEED = "/api/v1/reality/events"
@@ -42,14 +48,7 @@ def ids(page: dict[str, Any]) -> list[str]:
 async def test_applied_events_newest_first_with_why_and_by_symbol(
     backend: RunningBackend, http: httpx.AsyncClient, admin: httpx.AsyncClient
 ) -> None:
-    await list_symbol(admin, "ELON")
-    await list_symbol(admin, "TSLA", initial_score="40")
-    await list_symbol(
-        admin,
-        "TECH",
-        kind="index",
-        components=[{"symbol": "ELON", "weight": "0.5"}, {"symbol": "TSLA", "weight": "0.5"}],
-    )
+    await list_elon_tsla_and_tech(admin)
     assert await feed(http) == {"data": [], "count": 0, "next_cursor": None}
 
     first = await ingest(http, ["ELON"], "6.25", "Launch succeeds", source="wire-a")

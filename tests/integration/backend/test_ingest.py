@@ -12,7 +12,13 @@ from websockets.asyncio.client import connect
 
 from em_common import contracts
 from tests.integration.backend import helpers
-from tests.integration.backend.helpers import event, eventually, list_symbol, signed
+from tests.integration.backend.helpers import (
+    event,
+    eventually,
+    list_elon_tsla_and_tech,
+    list_symbol,
+    signed,
+)
 from tests.support.backend_server import RunningBackend
 
 
@@ -44,14 +50,7 @@ async def test_signed_event_over_nats_moves_score_once(
     bus: Client,
     database_url: str,
 ) -> None:
-    await list_symbol(admin, "ELON")
-    await list_symbol(admin, "TSLA", initial_score="40")
-    await list_symbol(
-        admin,
-        "TECH",
-        kind="index",
-        components=[{"symbol": "ELON", "weight": "0.5"}, {"symbol": "TSLA", "weight": "0.5"}],
-    )
+    await list_elon_tsla_and_tech(admin)
     async with connect(f"{backend.ws_url}/ws/updates") as ws:
         await ws.send(json.dumps({"action": "subscribe", "symbols": ["ELON"]}))
         assert json.loads(await ws.recv())["type"] == "subscribed"
