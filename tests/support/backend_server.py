@@ -37,6 +37,14 @@ class RunningBackend:
         return runtime
 
 
+class _QuietServer(uvicorn.Server):
+    """Leaves signal handling to pytest."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 @contextlib.asynccontextmanager
 async def serve(settings: Settings) -> AsyncIterator[RunningBackend]:
     app = create_app(settings)
@@ -47,7 +55,7 @@ async def serve(settings: Settings) -> AsyncIterator[RunningBackend]:
     config = uvicorn.Config(
         app, log_config=None, access_log=False, lifespan="on", ws="websockets-sansio"
     )
-    server = uvicorn.Server(config)
+    server = _QuietServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     deadline = asyncio.get_running_loop().time() + START_TIMEOUT_S
     while not server.started:
@@ -66,7 +74,8 @@ async def serve(settings: Settings) -> AsyncIterator[RunningBackend]:
         )
     finally:
         server.should_exit = True
-        await task
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 15)
         sock.close()
 
 

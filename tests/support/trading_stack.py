@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -27,17 +27,16 @@ from typing import Any, Literal
 import httpx
 import psycopg
 import pytest
-import uvicorn
 from nats.aio.client import Client as Nats
 from nats.js import errors as js_errors
 
-from em_backend.app import create_app
 from em_backend.runtime import Runtime
 from em_backend.settings import Settings
 from em_cli.devstack import ports
 from em_common import contracts, messaging
 from em_orderbook import serving as orderbook_serving
 from tests.support import orderbook as orderbook_support
+from tests.support.backend_server import RunningBackend, serve
 from tests.support.slow_link import SlowLink
 
 ADMIN_KEY = "test-admin-key-0123456789abcdef0123456789"
@@ -103,7 +102,7 @@ class Stack:
     base_url: str
     database_url: str
     settings: Settings
-    app: Any
+    backend: RunningBackend
     client: httpx.AsyncClient
     nc: Nats
     orderbook: orderbook_serving.Running | None = None
@@ -118,8 +117,7 @@ class Stack:
 
     @property
     def runtime(self) -> Runtime:
-        runtime: Runtime = self.app.state.runtime
-        return runtime
+        return self.backend.runtime
 
     async def list_symbol(self, symbol: str, initial_score: str = "50") -> None:
         resp = await self.client.post(
@@ -198,41 +196,6 @@ async def until(check: Callable[[], Any], within: float, what: str) -> None:
         await asyncio.sleep(0.02)
 
 
-class _QuietServer(uvicorn.Server):
-    """Leaves signal handling to pytest."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-@contextlib.asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[tuple[str, Any]]:
-    """The app under uvicorn on a free loopback port, in this event loop."""
-    app = create_app(settings)
-    port = ports.free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        ws="websockets-sansio",
-    )
-    server = _QuietServer(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        await until(lambda: server.started or task.done(), 30, "uvicorn to start")
-        if task.done():
-            task.result()
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 15)
-
-
 OrderbookKind = Literal["real", "down"]
 
 
@@ -275,14 +238,14 @@ async def running_stack(
                 addr = link.addr
             settings = settings_for(database_url, nats_url, addr, **extra)
             async with (
-                serving(settings) as (base_url, app),
-                httpx.AsyncClient(base_url=base_url, timeout=30) as client,
+                serve(settings) as backend,
+                httpx.AsyncClient(base_url=backend.base_url, timeout=30) as client,
             ):
                 yield Stack(
-                    base_url,
+                    backend.base_url,
                     database_url,
                     settings,
-                    app,
+                    backend,
                     client,
                     nc,
                     orderbook=run,
