@@ -18,7 +18,6 @@ crash loop shows in Kubernetes instead of hiding inside one pod.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -29,10 +28,11 @@ import time
 from collections import deque
 from types import FrameType
 
+from em_common import children
+
 logger = logging.getLogger(__name__)
 
 PARENT_ENV = "EM_BACKEND_SUPERVISOR_PID"
-_PR_SET_PDEATHSIG = 1
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 60.0
 POLL_S = 0.2
@@ -40,13 +40,7 @@ POLL_S = 0.2
 
 def die_with_supervisor() -> None:
     """In a worker: SIGTERM when the supervisor dies; exit at once if it already has."""
-    parent = os.environ.get(PARENT_ENV)
-    if not parent:
-        return
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != int(parent):
-        sys.exit(0)
+    children.die_with_parent(PARENT_ENV)
 
 
 def bind(host: str, port: int) -> socket.socket:

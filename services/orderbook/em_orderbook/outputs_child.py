@@ -10,31 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
 import signal
 import sys
 
+from em_common import children
+
 logger = logging.getLogger(__name__)
-
-_PR_SET_PDEATHSIG = 1
-
 
 PARENT_ENV = "EM_ORDERBOOK_PARENT_PID"
 
 
 def die_with_parent() -> bool:
-    """In the child: SIGTERM when the parent dies; exit at once if it already has. False
-    when this process was not started by a matcher."""
-    parent = os.environ.get(PARENT_ENV)
-    if not parent:
-        return False
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != int(parent):
-        sys.exit(0)
-    return True
+    """In the child: SIGTERM when the matcher dies (False when not started by one)."""
+    return children.die_with_parent(PARENT_ENV)
 
 
 class OutputsChild:
