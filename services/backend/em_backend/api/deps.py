@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Security
+from fastapi import Depends, HTTPException, Security
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from em_backend import errors, security
+from em_backend.domain.ratelimit import Limiter
 from em_backend.runtime import Runtime
 from em_backend.settings import Settings
 from em_backend.trading.service import Trading
@@ -99,6 +102,16 @@ oauth2_scheme = OAuth2PasswordBearer(
     auto_error=False,
     description="A trader's access token from POST /api/v1/auth/login.",
 )
+
+
+def within_rate(limiter: Limiter, key: str, limited: Counter, scope: str, detail: str) -> None:
+    """Count one request of `key`; over its rate, 429 with Retry-After (counted by scope)."""
+    wait = limiter.take(key, time.monotonic())
+    if wait:
+        limited.labels(scope).inc()
+        raise HTTPException(
+            status_code=429, detail=detail, headers={"Retry-After": str(limiter.retry_after(wait))}
+        )
 
 
 def trader_of(runtime: Runtime, token: str | None) -> Trader:

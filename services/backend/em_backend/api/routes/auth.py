@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import pydantic
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.requests import HTTPConnection
 
 from em_backend import errors, security
-from em_backend.api.deps import CurrentTrader, SessionDep, SettingsDep, TradingDep
+from em_backend.api.deps import CurrentTrader, SessionDep, SettingsDep, TradingDep, within_rate
 from em_backend.models import auth as models
 from em_backend.store import accounts
 from em_common import constants
@@ -28,14 +27,8 @@ RATE_LIMITED: dict[int | str, dict[str, Any]] = {
 async def limit_by_address(conn: HTTPConnection, trading: TradingDep) -> None:
     """Login and registration attempts per client address (429 with Retry-After)."""
     address = conn.client.host if conn.client else "unknown"
-    wait = trading.auth_limiter.take(address, time.monotonic())
-    if wait:
-        trading.metrics.rate_limited.labels("auth").inc()
-        raise HTTPException(
-            status_code=429,
-            detail="too many attempts; try again later",
-            headers={"Retry-After": str(trading.auth_limiter.retry_after(wait))},
-        )
+    limited, detail = trading.metrics.rate_limited, "too many attempts; try again later"
+    within_rate(trading.auth_limiter, address, limited, "auth", detail)
 
 
 RateLimited = Annotated[None, Depends(limit_by_address)]

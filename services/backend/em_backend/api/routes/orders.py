@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Security
+from fastapi import APIRouter, Depends, Path, Query, Security
 from starlette.requests import HTTPConnection
 
 from em_backend import errors
-from em_backend.api.deps import CurrentTrader, SessionDep, Trader, oauth2_scheme, trader_of
+from em_backend.api.deps import (
+    CurrentTrader,
+    SessionDep,
+    Trader,
+    oauth2_scheme,
+    trader_of,
+    within_rate,
+)
 from em_backend.models import trading as models
 from em_backend.runtime import Runtime
 from em_backend.store import orders as order_store
@@ -49,14 +55,8 @@ async def order_desk(
     trading = runtime.trading
     if trading is None:
         raise errors.Unavailable("trading is not available")
-    wait = trading.order_limiter.take(str(trader.account_id), time.monotonic())
-    if wait:
-        trading.metrics.rate_limited.labels("orders").inc()
-        raise HTTPException(
-            status_code=429,
-            detail="too many order requests; slow down",
-            headers={"Retry-After": str(trading.order_limiter.retry_after(wait))},
-        )
+    limited, detail = trading.metrics.rate_limited, "too many order requests; slow down"
+    within_rate(trading.order_limiter, str(trader.account_id), limited, "orders", detail)
     return OrderDesk(trader, runtime, trading)
 
 
